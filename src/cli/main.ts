@@ -1,0 +1,12 @@
+import { Command } from 'commander';
+import { processEnvironment } from '../config/process-environment';
+import { localTritonCommand } from './local-triton-command';
+
+/** The `triage` command. Only the composition happens here; each subcommand has its own file. */
+export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = processEnvironment()): Promise<void> {
+  const program = new Command('triage')
+    .description('triage: a control plane for NVIDIA Triton Inference Server.')
+    .showHelpAfterError()
+    .addCommand(localTritonCommand(env));
+  await program.parseAsync([...argv]);
+}
