@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { processEnvironment } from '../config/process-environment';
+import { inferCommand } from './infer-command';
 import { localTritonCommand } from './local-triton-command';
 
 /** The `triage` command. Only the composition happens here; each subcommand has its own file. */
@@ -7,6 +8,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
   const program = new Command('triage')
     .description('triage: a control plane for NVIDIA Triton Inference Server.')
     .showHelpAfterError()
-    .addCommand(localTritonCommand(env));
+    .addCommand(localTritonCommand(env))
+    .addCommand(inferCommand());
   await program.parseAsync([...argv]);
 }

@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
 import { messageFromJson, messageToJson } from './message-json';
-import { findProjectRoot } from './project-root';
+import { protoDirectory } from '../protocol/project-paths';
 import { parseTextFormat } from './text-format-parser';
 import { printTextFormat } from './text-format-printer';
 
 /** proto/model_config.proto, found from the project root so it resolves from src/ and dist/src/ alike. */
 export function modelConfigProtoPath(): string {
-  return join(findProjectRoot(__dirname), 'proto', 'model_config.proto');
+  return join(protoDirectory(), 'model_config.proto');
 }
 
 let cachedType: protobuf.Type | undefined;

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import * as protobuf from 'protobufjs';
-import { findProjectRoot } from '../../src/repository/project-root';
+import { projectRoot } from '../../src/protocol/project-paths';
 
 /** test/fixtures/text-format, found from the project root (tests run from dist/test/repository). */
-export const FIXTURE_DIR = join(findProjectRoot(__dirname), 'test', 'fixtures', 'text-format');
+export const FIXTURE_DIR = join(projectRoot(), 'test', 'fixtures', 'text-format');
 
 function loadType(file: string, name: string): protobuf.Type {
   const root = new protobuf.Root().loadSync(join(FIXTURE_DIR, file), { keepCase: true });

@@ -5,12 +5,12 @@ import { MessageJsonError } from '../../src/repository/message-json';
 import {
   modelConfigFromJson, modelConfigToJson, modelConfigType, parseModelConfigText, printModelConfigText,
 } from '../../src/repository/model-config-schema';
-import { findProjectRoot } from '../../src/repository/project-root';
+import { projectRoot } from '../../src/protocol/project-paths';
 import { TextFormatError } from '../../src/repository/text-format-parser';
 import { FIXTURE_DIR } from './fixture-schemas';
 import { randomMessage, seededRandom } from './random-message';
 
-const REPOSITORY_DIR = join(findProjectRoot(__dirname), 'model-repository');
+const REPOSITORY_DIR = join(projectRoot(), 'model-repository');
 
 /** Every config.pbtxt directly under model-repository/<model>/, as [model, text]. */
 function repositoryConfigs(): [string, string][] {

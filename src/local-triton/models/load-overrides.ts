@@ -12,6 +12,18 @@ export interface LoadOverrides {
 }
 
 /**
+ * Refuses, before anything is loaded or written, what Triton refuses: `file:` parameters
+ * without `config`, and a `file:` path that leaves the model directory.
+ */
+export function checkLoadOverrides(modelName: string, overrides: LoadOverrides): void {
+  const files = overrides.files ?? new Map<string, Buffer>();
+  if (files.size > 0 && overrides.configJson === undefined) {
+    throw new TriageError('INVALID_ARGUMENT', `failed to load '${modelName}': load parameter 'config' is required when 'file:' parameters are given`);
+  }
+  for (const path of files.keys()) safeRelativePath(path);
+}
+
+/**
  * Writes `file:` overrides into a fresh temporary model directory, which then replaces
  * the repository's directory for this load (Triton's behaviour). Every path is
  * checked to stay inside that directory before anything is written.

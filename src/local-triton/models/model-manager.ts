@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { TriageError } from '../../errors/triage-error';
 import type { Logger } from '../../observability/logger';
 import { LoadedModelVersion } from './loaded-model-version';
-import { writeOverrideDirectory, type LoadOverrides } from './load-overrides';
+import { checkLoadOverrides, writeOverrideDirectory, type LoadOverrides } from './load-overrides';
 import { resolveModelConfig } from './model-config-source';
 import type { ModelIndexEntry, ModelRecord, VersionRecord } from './model-states';
 import { isDirectory, listModelNames, listVersions } from './repository-layout';
@@ -74,7 +74,8 @@ export class ModelManager {
     if (record === undefined) throw new TriageError('NOT_FOUND', `Request for unknown model: '${name}' is not found`);
     if (version === '') {
       const newest = this.readyVersions(record).at(-1);
-      if (newest === undefined) throw new TriageError('UNAVAILABLE', `Request for unknown model: '${name}' has no available versions`);
+      // Triton's ModelLifeCycle::GetModel: NOT_FOUND when no version is READY (e.g. after an unload).
+      if (newest === undefined) throw new TriageError('NOT_FOUND', `Request for unknown model: '${name}' has no available versions`);
       return newest;
     }
     const number = parseVersion(version);
@@ -153,6 +154,8 @@ export class ModelManager {
 
   private async loadUnchecked(name: string, overrides: LoadOverrides): Promise<void> {
     checkModelName(name);
+    // A refused request leaves no record behind: it is not a model that failed to load.
+    checkLoadOverrides(name, overrides);
     if (this.stopping) throw new TriageError('UNAVAILABLE', 'server is shutting down');
     const record = this.recordFor(name);
     record.wanted = true;
@@ -162,14 +165,12 @@ export class ModelManager {
   private async loadLocked(record: ModelRecord, overrides: LoadOverrides): Promise<void> {
     const { name } = record;
     const files = overrides.files ?? new Map<string, Buffer>();
-    if (files.size > 0 && overrides.configJson === undefined) {
-      throw new TriageError('INVALID_ARGUMENT', `failed to load '${name}': load parameter 'config' is required when 'file:' parameters are given`);
-    }
     const overridePath = files.size > 0 ? await writeOverrideDirectory(name, files) : null;
     const modelPath = overridePath ?? join(this.options.repositoryPath, name);
     if (overridePath === null && !(await isDirectory(modelPath))) {
       if (record.versions.size === 0 && record.failure === null) this.records.delete(name);
-      throw new TriageError('NOT_FOUND', `failed to load '${name}': no model directory '${name}' in the model repository`);
+      // Triton answers INTERNAL with this text (ModelRepositoryManager::LoadUnloadModel); clients match on it.
+      throw new TriageError('INTERNAL', `failed to load '${name}', failed to poll from model repository: no model directory '${name}' in the model repository`);
     }
     let plan: { resolved: Awaited<ReturnType<typeof resolveModelConfig>>; versions: number[] };
     try {
