@@ -81,7 +81,9 @@ describe('dynamic batcher decisions (fake clock)', () => {
     const queues = new PriorityQueues(p);
     const request = (timeoutUs: number) => ({ inputs: [], batchSize: 1, priority: 0, timeoutUs, isCancelled: () => false });
     assert.equal(queues.timeoutNs(request(0)), 500_000n, 'the default timeout applies when the request sets none');
-    assert.equal(queues.timeoutNs(request(2000)), 2_000_000n, 'allow_timeout_override lets a request extend it');
+    assert.equal(queues.timeoutNs(request(200)), 200_000n, 'allow_timeout_override lets a request shorten it');
+    assert.equal(queues.timeoutNs(request(2000)), 500_000n, 'but never extend it');
+    assert.equal(new PriorityQueues(policy({ defaultTimeoutUs: 500 })).timeoutNs(request(200)), 500_000n, 'without allow_timeout_override the default stands');
     assert.equal(queues.push(queued('a', 1, 0n, { timeoutUs: 500 })), null);
     assert.equal(queues.push(queued('b', 1, 0n, { cancelled: true })), null);
     assert.equal(queues.push(queued('c', 1, 0n))?.message, 'Exceeds maximum queue size');

@@ -35,10 +35,8 @@ const LOG_SETTINGS = {
 export function unsupportedHandlers(logger: Logger): UntypedServiceImplementation {
   const emptyRegions = (): unknown => ({ regions: {} });
   const refuse = (): never => { throw new TriageError('UNIMPLEMENTED', NO_SHARED_MEMORY); };
-  const unregister = (request: { name: string }): unknown => {
-    if (request.name !== '') throw new TriageError('NOT_FOUND', `no shared memory region named '${request.name}' is registered`);
-    return {};
-  };
+  // Triton's SharedMemoryManager::Unregister succeeds for a name that is not registered; none ever is here.
+  const unregister = (): unknown => ({});
   return {
     SystemSharedMemoryStatus: unaryHandler(logger, 'SystemSharedMemoryStatus', emptyRegions),
     SystemSharedMemoryRegister: unaryHandler(logger, 'SystemSharedMemoryRegister', refuse),

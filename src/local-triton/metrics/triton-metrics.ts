@@ -36,12 +36,13 @@ export function renderTritonMetrics(versions: readonly LoadedModelVersion[]): st
     for (const reason of FAILURE_REASONS) failure.samples.push(`{${labels},reason="${reason}"} ${stats.failuresByReason.get(reason) ?? 0}`);
     count.samples.push(`{${labels}} ${stats.inferenceCount}`);
     execCount.samples.push(`{${labels}} ${stats.executionCount}`);
-    requestUs.samples.push(`{${labels}} ${microseconds(stats.success.ns + stats.fail.ns)}`);
+    // As Triton: only successful requests add their duration (failures count in nv_inference_request_failure).
+    requestUs.samples.push(`{${labels}} ${microseconds(stats.success.ns)}`);
     queueUs.samples.push(`{${labels}} ${microseconds(stats.queue.ns)}`);
     inputUs.samples.push(`{${labels}} ${microseconds(stats.computeInput.ns)}`);
     inferUs.samples.push(`{${labels}} ${microseconds(stats.computeInfer.ns)}`);
     outputUs.samples.push(`{${labels}} ${microseconds(stats.computeOutput.ns)}`);
-    pending.samples.push(`{${labels}} ${version.scheduler.pendingCount}`);
+    pending.samples.push(`{${labels}} ${version.scheduler.queuedCount}`);
   }
 
   const memoryTotal = family('nv_cpu_memory_total_bytes', 'gauge', 'CPU total memory (RAM), in bytes');

@@ -131,12 +131,20 @@ export class ModelManager {
     return readyOnly ? entries.filter((entry) => entry.state === 'READY') : entries;
   }
 
-  /** ServerReady: not stopping and, with strict readiness, every model asked for has a READY version. */
+  /**
+   * ServerReady: not stopping and, with strict readiness (Triton's rule), every version of
+   * every model asked for is READY, except versions that were deliberately unloaded; a
+   * model whose configuration failed counts as not ready.
+   */
   isServerReady(): boolean {
     if (this.stopping) return false;
     if (!this.options.strictReadiness) return true;
     for (const record of this.records.values()) {
-      if (record.wanted && this.readyVersions(record).length === 0) return false;
+      if (!record.wanted) continue;
+      if (record.failure !== null) return false;
+      for (const entry of record.versions.values()) {
+        if (entry.state !== 'READY' && !(entry.state === 'UNAVAILABLE' && entry.reason === 'unloaded')) return false;
+      }
     }
     return true;
   }
@@ -168,6 +176,7 @@ export class ModelManager {
     const overridePath = files.size > 0 ? await writeOverrideDirectory(name, files) : null;
     const modelPath = overridePath ?? join(this.options.repositoryPath, name);
     if (overridePath === null && !(await isDirectory(modelPath))) {
+      record.wanted = false;
       if (record.versions.size === 0 && record.failure === null) this.records.delete(name);
       // Triton answers INTERNAL with this text (ModelRepositoryManager::LoadUnloadModel); clients match on it.
       throw new TriageError('INTERNAL', `failed to load '${name}', failed to poll from model repository: no model directory '${name}' in the model repository`);

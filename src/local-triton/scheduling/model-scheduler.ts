@@ -57,7 +57,12 @@ export class ModelScheduler {
     this.queues = new PriorityQueues(policy);
   }
 
-  /** Requests waiting or executing: Triton's pending request count. */
+  /** Requests waiting in the queues (Triton's nv_inference_pending_request_count). */
+  get queuedCount(): number {
+    return this.queues.size;
+  }
+
+  /** Requests waiting plus batches executing: zero exactly when the scheduler is idle. */
   get pendingCount(): number {
     return this.queues.size + this.busy;
   }

@@ -29,15 +29,16 @@ export class PriorityQueues {
     return this.count;
   }
 
-  /** Triton: a request timeout applies when the policy allows overriding or it is shorter than the default. */
+  /**
+   * Triton's rule: the model's default timeout applies; a request's own `timeout` replaces
+   * it only when the policy allows overriding, and only to shorten it (a default of 0
+   * means no timeout, so any request timeout is shorter).
+   */
   timeoutNs(request: ScheduleRequest): bigint {
     const defaultUs = this.policy?.defaultTimeoutUs ?? 0;
     const requested = request.timeoutUs;
-    let timeoutUs = defaultUs;
-    if (requested > 0 && (this.policy?.allowTimeoutOverride === true || defaultUs === 0 || requested < defaultUs)) {
-      timeoutUs = requested;
-    }
-    return BigInt(timeoutUs) * 1000n;
+    const overrides = this.policy?.allowTimeoutOverride === true && requested > 0 && (defaultUs === 0 || requested < defaultUs);
+    return BigInt(overrides ? requested : defaultUs) * 1000n;
   }
 
   /** Adds a request; returns the error to answer with when the queue is full. */
