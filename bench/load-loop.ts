@@ -11,7 +11,7 @@ export interface LoadResult {
  * Keeps `concurrency` calls in flight for `seconds` (after a warm-up that is not
  * measured) and records each call's latency.
  */
-export async function runClosedLoop(call: () => Promise<unknown>, concurrency: number, seconds: number, warmupSeconds = 1): Promise<LoadResult> {
+export async function runClosedLoop(call: () => Promise<unknown>, concurrency: number, seconds: number, warmupSeconds = 3): Promise<LoadResult> {
   const warmupEnd = Date.now() + warmupSeconds * 1000;
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (Date.now() < warmupEnd) await call().catch(() => undefined);

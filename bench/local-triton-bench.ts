@@ -68,7 +68,7 @@ export async function localTritonBenchmark(): Promise<void> {
       rows.push(row(label, result, batch, averageBatch));
     }
     process.stdout.write([
-      `local-triton benchmark: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.versions.node}, ${SECONDS} s per scenario after 1 s warm-up,`,
+      `local-triton benchmark: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.versions.node}, ${SECONDS} s per scenario after 3 s warm-up,`,
       'server and load generator in separate processes on loopback.',
       '',
       '| scenario | requests/s | rows/s | p50 ms | p99 ms | mean rows per execution | errors |',
