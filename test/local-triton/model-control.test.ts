@@ -102,6 +102,10 @@ describe('local-triton: explicit model control (RepositoryModelLoad / Repository
     // Triton's ModelLifeCycle::GetModel answers NOT_FOUND when no version is READY.
     assert.equal(error.code, status.NOT_FOUND);
     assert.equal(error.details, "Request for unknown model: 'identity_fp32' has no available versions");
+    // Addressed by version, a version that is not loaded is UNAVAILABLE.
+    const byVersion = await grpcError(fixture.client.unary('ModelInfer', { ...identityRequest([1]), model_version: '1' }));
+    assert.equal(byVersion.code, status.UNAVAILABLE);
+    assert.equal(byVersion.details, "Request for unknown model: 'identity_fp32' version 1 is not at ready state");
     await eventually('the index shows identity_fp32 unloaded', async () => {
       const entry = (await repositoryIndex(fixture.client)).find((e) => e.name === 'identity_fp32');
       return entry?.state === 'UNAVAILABLE' && entry.reason === 'unloaded';

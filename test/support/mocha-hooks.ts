@@ -1,7 +1,7 @@
 /**
  * Root hooks: after the whole suite, nothing may be left running. A server, socket,
  * timer, worker or child process left open would keep CI waiting forever, so the
- * suite fails and names what leaked instead.
+ * suite fails, names what leaked, and exits.
  */
 const ALLOWED = new Set(['TTYWrap', 'PipeWrap', 'FSReqCallback', 'FSReqPromise', 'SignalWrap']);
 
@@ -13,6 +13,8 @@ export const mochaHooks = {
     const timeouts = leaked.filter((resource) => resource === 'Timeout').length;
     const others = leaked.filter((resource) => resource !== 'Timeout');
     if (others.length > 0 || timeouts > 1) {
+      // The leaked handles would keep the process alive for ever: exit once mocha has reported.
+      setTimeout(() => process.exit(1), 5_000).unref();
       throw new Error(`the suite left handles open: ${leaked.join(', ')}`);
     }
   },
