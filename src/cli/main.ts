@@ -2,12 +2,14 @@ import { Command } from 'commander';
 import { processEnvironment } from '../config/process-environment';
 import { inferCommand } from './infer-command';
 import { localTritonCommand } from './local-triton-command';
+import { serveCommand } from './serve-command';
 
 /** The `triage` command. Only the composition happens here; each subcommand has its own file. */
 export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = processEnvironment()): Promise<void> {
   const program = new Command('triage')
     .description('triage: a control plane for NVIDIA Triton Inference Server.')
     .showHelpAfterError()
+    .addCommand(serveCommand(env))
     .addCommand(localTritonCommand(env))
     .addCommand(inferCommand());
   await program.parseAsync([...argv]);

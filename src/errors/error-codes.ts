@@ -43,6 +43,11 @@ export const ERROR_CODES = {
     http: 501,
     description: 'The operation is not supported by this server.',
   },
+  PERMISSION_DENIED: {
+    grpc: GrpcStatus.PERMISSION_DENIED,
+    http: 403,
+    description: 'The caller may not use this operation or resource (on the inference port: an admin operation).',
+  },
   CANCELLED: {
     grpc: GrpcStatus.CANCELLED,
     http: 499,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Logger } from '../observability/logger';
 import { grpcDefinitions } from '../protocol/grpc-definitions';
 import { grpcServerOptions } from '../protocol/grpc-options';
-import { healthHandlers } from './grpc/health-handlers';
+import { healthHandlers } from '../protocol/grpc-health-handlers';
 import { inferHandlers } from './grpc/infer-handlers';
 import { modelHandlers } from './grpc/model-handlers';
 import { repositoryHandlers } from './grpc/repository-handlers';
@@ -68,7 +68,7 @@ export async function startLocalTriton(options: LocalTritonOptions): Promise<Run
     ...repositoryHandlers(models, logger),
     ...unsupportedHandlers(logger),
   });
-  server.addService(definitions.health, healthHandlers(models, logger));
+  server.addService(definitions.health, healthHandlers(() => models.isServerReady(), logger));
 
   let metrics: MetricsServer | null = null;
   let grpcPort: number;

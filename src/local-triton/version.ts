@@ -1,2 +1,2 @@
 /** The version local-triton reports in ServerMetadata (triage's own version). */
-export const LOCAL_TRITON_VERSION = '0.1.0';
+export { TRIAGE_VERSION as LOCAL_TRITON_VERSION } from '../version';

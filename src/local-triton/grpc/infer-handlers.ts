@@ -4,7 +4,7 @@ import { asTriageError } from '../../errors/triage-error';
 import type { ModelInferRequest, ModelInferResponse, ModelStreamInferResponse } from '../../protocol/inference-messages';
 import type { Logger } from '../../observability/logger';
 import type { InferenceRunner } from '../inference/inference-runner';
-import { logHandledError, unaryHandler } from './unary-handler';
+import { logHandledError, unaryHandler } from '../../protocol/grpc-unary-handler';
 
 /** ModelInfer and ModelStreamInfer. */
 export function inferHandlers(runner: InferenceRunner, logger: Logger): UntypedServiceImplementation {

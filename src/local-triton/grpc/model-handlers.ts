@@ -2,7 +2,7 @@ import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from '../../observability/logger';
 import type { ModelManager } from '../models/model-manager';
 import { fullShape } from '../models/model-spec';
-import { unaryHandler } from './unary-handler';
+import { unaryHandler } from '../../protocol/grpc-unary-handler';
 
 interface ModelRequest {
   name: string;

@@ -3,7 +3,7 @@ import { TriageError } from '../../errors/triage-error';
 import type { Logger } from '../../observability/logger';
 import type { LoadOverrides } from '../models/load-overrides';
 import type { ModelManager } from '../models/model-manager';
-import { unaryHandler } from './unary-handler';
+import { unaryHandler } from '../../protocol/grpc-unary-handler';
 
 interface RepositoryParameter {
   parameter_choice?: 'bool_param' | 'int64_param' | 'string_param' | 'bytes_param';

@@ -1,7 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from '../../observability/logger';
 import type { ModelManager } from '../models/model-manager';
-import { unaryHandler } from './unary-handler';
+import { unaryHandler } from '../../protocol/grpc-unary-handler';
 
 export interface ServerIdentity {
   readonly name: string;

@@ -1,7 +1,7 @@
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import { TriageError } from '../../errors/triage-error';
 import type { Logger } from '../../observability/logger';
-import { unaryHandler } from './unary-handler';
+import { unaryHandler } from '../../protocol/grpc-unary-handler';
 
 interface SettingsRequest {
   settings: Record<string, unknown>;

@@ -1,7 +1,7 @@
 import type { handleUnaryCall, sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
-import { toGrpcStatus } from '../../errors/grpc-error';
-import { asTriageError } from '../../errors/triage-error';
-import type { Logger } from '../../observability/logger';
+import { toGrpcStatus } from '../errors/grpc-error';
+import { asTriageError } from '../errors/triage-error';
+import type { Logger } from '../observability/logger';
 
 /**
  * Adapts an async function to a grpc-js unary handler. Every outcome answers the call

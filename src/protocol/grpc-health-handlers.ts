@@ -1,18 +1,15 @@
 import type { ServerWritableStream, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { TriageError } from '../../errors/triage-error';
-import type { Logger } from '../../observability/logger';
-import type { ModelManager } from '../models/model-manager';
-import { unaryHandler } from './unary-handler';
-
-type ServingStatus = 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+import { TriageError } from '../errors/triage-error';
+import { unaryHandler } from './grpc-unary-handler';
+import type { Logger } from '../observability/logger';
 
 const KNOWN_SERVICES = new Set(['', 'inference.GRPCInferenceService']);
 
-/** grpc.health.v1.Health: SERVING when the server is ready. Watch answers once with the current status. */
-export function healthHandlers(models: ModelManager, logger: Logger): UntypedServiceImplementation {
-  const statusOf = (service: string): ServingStatus => {
+/** grpc.health.v1.Health for a server whose readiness is `isReady()`. Watch answers once with the current status. */
+export function healthHandlers(isReady: () => boolean, logger: Logger): UntypedServiceImplementation {
+  const statusOf = (service: string): 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN' => {
     if (!KNOWN_SERVICES.has(service)) return 'SERVICE_UNKNOWN';
-    return models.isServerReady() ? 'SERVING' : 'NOT_SERVING';
+    return isReady() ? 'SERVING' : 'NOT_SERVING';
   };
   return {
     // The health protocol: Check on an unknown service is NOT_FOUND; Watch reports SERVICE_UNKNOWN.

@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { parseSettings } from '../config/parse-settings';
+import { SERVE_SETTINGS } from '../config/serve-settings';
+import { startTriage } from '../main';
+import { createLogger } from '../observability/logger';
+import { addSettingsOptions } from './settings-options';
+import { stopOnSignals } from './stop-on-signals';
+
+/** `triage serve`: the inference gateway on Triton's ports, in front of a pool of Triton instances. */
+export function serveCommand(env: Readonly<Record<string, string | undefined>>): Command {
+  const command = new Command('serve')
+    .description('Serve Triton\'s gRPC (8001) and REST (8000) protocols in front of a pool of Triton instances (the embedded local-triton when none is configured).');
+  const readFlags = addSettingsOptions(command, SERVE_SETTINGS);
+  command.action(async (_options: unknown, parsed: Command) => {
+    const settings = parseSettings(SERVE_SETTINGS, readFlags(parsed), env);
+    const logger = createLogger(settings.logLevel);
+    const running = await startTriage(settings, logger);
+    const instances = running.pool.list().map((instance) => `${instance.address} (${instance.health}${instance.readyModels.size > 0 ? `: ${[...instance.readyModels.keys()].join(', ')}` : ''})`);
+    process.stderr.write(`triage ready: gRPC on ${settings.listenAddress}:${running.grpcPort}, HTTP on ${settings.listenAddress}:${running.httpPort}\n`
+      + `instances: ${running.embedded === null ? '' : 'embedded local-triton '}${instances.join(', ')}\n`);
+    await stopOnSignals(logger, () => running.stop());
+  });
+  return command;
+}

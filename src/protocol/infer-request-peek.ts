@@ -1,0 +1,96 @@
+import { newCursor, readField, readVarintBigInt, WIRE_LENGTH_DELIMITED, WIRE_VARINT, type FieldCursor } from './wire-reader';
+
+/** What the proxy needs from a ModelInferRequest, read without decoding it. */
+export interface InferRequestPeek {
+  modelName: string;
+  modelVersion: string;
+  /** sequence_id: a decimal string for int64/uint64 ids, "s:" + the id for string ids; null when absent, 0 or "". */
+  sequenceId: string | null;
+  sequenceStart: boolean;
+  sequenceEnd: boolean;
+}
+
+// ModelInferRequest: model_name = 1, model_version = 2, parameters = 4 (map<string, InferParameter>).
+// A map entry: key = 1 (string), value = 2 (InferParameter). InferParameter: bool_param = 1,
+// int64_param = 2, string_param = 3, double_param = 4, uint64_param = 5.
+const MODEL_NAME = 1;
+const MODEL_VERSION = 2;
+const PARAMETERS = 4;
+
+const outer = newCursor();
+const entry = newCursor();
+const value = newCursor();
+
+/**
+ * Reads model name, version and the sequence parameters from a serialized
+ * ModelInferRequest (also fits every request whose fields 1 and 2 are the model's name
+ * and version: ModelMetadata, ModelConfig, ModelReady, ModelStatistics). Scans the
+ * top-level fields once, skipping tensor payloads by their length; allocates only the
+ * strings it returns. Returns null when the bytes are not a valid message.
+ *
+ * Not re-entrant: it reuses module-level cursors (the proxy calls it synchronously).
+ */
+export function peekInferRequest(buffer: Buffer): InferRequestPeek | null {
+  const peek: InferRequestPeek = { modelName: '', modelVersion: '', sequenceId: null, sequenceStart: false, sequenceEnd: false };
+  let offset = 0;
+  const limit = buffer.length;
+  while (offset < limit) {
+    if (!readField(buffer, offset, limit, outer)) return null;
+    if (outer.wireType === WIRE_LENGTH_DELIMITED) {
+      if (outer.field === MODEL_NAME) peek.modelName = buffer.toString('utf8', outer.start, outer.end);
+      else if (outer.field === MODEL_VERSION) peek.modelVersion = buffer.toString('utf8', outer.start, outer.end);
+      else if (outer.field === PARAMETERS && !readSequenceParameter(buffer, outer.start, outer.end, peek)) return null;
+    }
+    offset = outer.next;
+  }
+  return peek;
+}
+
+/** Reads one parameters map entry; only sequence_* keys are decoded further. */
+function readSequenceParameter(buffer: Buffer, start: number, end: number, peek: InferRequestPeek): boolean {
+  let keyStart = -1;
+  let keyEnd = -1;
+  let valueStart = -1;
+  let valueEnd = -1;
+  let offset = start;
+  while (offset < end) {
+    if (!readField(buffer, offset, end, entry)) return false;
+    if (entry.wireType === WIRE_LENGTH_DELIMITED && entry.field === 1) { keyStart = entry.start; keyEnd = entry.end; }
+    if (entry.wireType === WIRE_LENGTH_DELIMITED && entry.field === 2) { valueStart = entry.start; valueEnd = entry.end; }
+    offset = entry.next;
+  }
+  // Cheap filter before allocating the key: every key we want starts with "sequence_".
+  if (keyEnd - keyStart < 9 || buffer[keyStart] !== 0x73 /* s */ || buffer[keyStart + 1] !== 0x65 /* e */) return true;
+  const key = buffer.toString('utf8', keyStart, keyEnd);
+  if (key !== 'sequence_id' && key !== 'sequence_start' && key !== 'sequence_end') return true;
+  if (valueStart < 0) return true;
+  return readParameterValue(buffer, valueStart, valueEnd, key, peek);
+}
+
+function readParameterValue(buffer: Buffer, start: number, end: number, key: string, peek: InferRequestPeek): boolean {
+  let offset = start;
+  while (offset < end) {
+    if (!readField(buffer, offset, end, value)) return false;
+    applyParameter(buffer, value, key, peek);
+    offset = value.next;
+  }
+  return true;
+}
+
+function applyParameter(buffer: Buffer, field: FieldCursor, key: string, peek: InferRequestPeek): void {
+  if (key === 'sequence_id') {
+    if (field.wireType === WIRE_VARINT && (field.field === 2 || field.field === 5)) {
+      const exact = readVarintBigInt(buffer, field.start, field.end);
+      const id = exact === null ? 0n : field.field === 5 ? BigInt.asUintN(64, exact[0]) : exact[0];
+      peek.sequenceId = id === 0n ? null : id.toString();
+    } else if (field.wireType === WIRE_LENGTH_DELIMITED && field.field === 3) {
+      const id = buffer.toString('utf8', field.start, field.end);
+      peek.sequenceId = id === '' ? null : `s:${id}`;
+    }
+    return;
+  }
+  if (field.wireType === WIRE_VARINT && field.field === 1) {
+    if (key === 'sequence_start') peek.sequenceStart = field.varint !== 0;
+    else peek.sequenceEnd = field.varint !== 0;
+  }
+}
