@@ -19,6 +19,7 @@ export interface RunningTriage {
   /** The embedded local-triton, when no Triton instance was configured. */
   readonly embedded: RunningLocalTriton | null;
   readonly pool: InstancePool;
+  readonly router: Router;
   /** Graceful: stop taking requests, let those in flight finish (bounded), release everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -82,7 +83,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     })();
     return stopping;
   };
-  return { grpcPort: grpc.port, httpPort, embedded, pool, stop };
+  return { grpcPort: grpc.port, httpPort, embedded, pool, router, stop };
 }
 
 function listen(server: Server, address: string, port: number): Promise<number> {

@@ -45,6 +45,11 @@ export class Router {
     return this.pickLeastLoaded(candidates) ?? this.noInstance(peek);
   }
 
+  /** Sequences currently pinned to an instance (started, not yet ended or idle). */
+  get activeSequences(): number {
+    return this.sequences.size;
+  }
+
   stop(): void {
     this.sequences.clear();
   }

@@ -16,15 +16,21 @@ export interface InstancePoolOptions {
   readonly resolve?: (name: string, port: number) => Promise<string[]>;
 }
 
-/** Probing an ejected instance starts at this delay and doubles up to RETRY_MAX_MS. */
+/**
+ * Probing an ejected instance starts at this delay and doubles up to RETRY_MAX_MS.
+ * RETRY_MAX_MS stays well below the channel's longest reconnect backoff (2 s with 20%
+ * jitter, grpc-options.ts): a probe that lands while the channel is still backing off
+ * fails without trying, and the next must follow soon, or a returning instance waits
+ * two full periods (about 4.5 s) to be re-admitted instead of at most about 3.5 s.
+ */
 const RETRY_MIN_MS = 250;
-const RETRY_MAX_MS = 2000;
+const RETRY_MAX_MS = 1000;
 const REFRESH_MIN_INTERVAL_MS = 250;
 
 /**
  * The Triton instances triage routes to. Each instance is probed on its own timer:
  * every probeIntervalMs while healthy; after a failure it is ejected (no traffic) and
- * re-probed with backoff (250 ms doubling to 2 s) until it answers again, then
+ * re-probed with backoff (250 ms doubling to 1 s) until it answers again, then
  * re-admitted. The proxy also reports calls that could not reach an instance, which
  * ejects it at once. With DNS targets the name is re-resolved every dnsRefreshMs and
  * instances come and go with the answer.
@@ -93,20 +99,27 @@ export class InstancePool {
   }
 
   /**
-   * Re-reads every healthy instance's model index now (one refresh at a time; callers
+   * Re-reads every healthy instance's model index (one refresh at a time; callers
    * arriving during a refresh share it, and at most one starts per REFRESH_MIN_INTERVAL_MS,
-   * so requests for unknown models cannot flood the instances with probes). Used when a
-   * request names a model no instance was known to serve: it may have been loaded since.
+   * so requests for unknown models cannot flood the instances with probes: a caller that
+   * comes sooner waits for the next one rather than going without). Used when a request
+   * names a model no instance was known to serve: it may have been loaded since. With no
+   * healthy instance there is nothing to re-read, and the caller does not wait.
    */
   refreshModels(): Promise<void> {
-    if (this.refreshing === null && Date.now() - this.lastRefreshMs < REFRESH_MIN_INTERVAL_MS) return Promise.resolve();
-    this.lastRefreshMs = Date.now();
-    this.refreshing ??= Promise.all([...this.instances.values()]
-      .filter((instance) => instance.isRoutable())
-      .map((instance) => this.probe(instance)))
-      .then(() => undefined)
-      .finally(() => { this.refreshing = null; });
+    if (this.refreshing === null && !this.list().some((instance) => instance.isRoutable())) return Promise.resolve();
+    this.refreshing ??= this.refreshAfterMinInterval().finally(() => { this.refreshing = null; });
     return this.refreshing;
+  }
+
+  private async refreshAfterMinInterval(): Promise<void> {
+    const waitMs = this.lastRefreshMs + REFRESH_MIN_INTERVAL_MS - Date.now();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    if (this.stopped) return;
+    this.lastRefreshMs = Date.now();
+    await Promise.all([...this.instances.values()]
+      .filter((instance) => instance.isRoutable())
+      .map((instance) => this.probe(instance)));
   }
 
   private async probe(instance: TritonInstance): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'mocha';
 import { LOCAL_TRITON_SETTINGS } from '../../src/config/local-triton-settings';
 import { parseSettings } from '../../src/config/parse-settings';
+import { SERVE_SETTINGS } from '../../src/config/serve-settings';
 import { TriageError } from '../../src/errors/triage-error';
 import { projectRoot } from '../../src/protocol/project-paths';
 
@@ -52,13 +53,31 @@ describe('settings', () => {
     assert.match(refused({ 'model-repository': [''] }).message, /--model-repository must not be empty/);
   });
 
-  it('the README documents every setting with its flag, variable and default', () => {
+  it('the README documents every setting of serve and local-triton with its flag, variable and default', () => {
     const readme = readFileSync(join(projectRoot(), 'README.md'), 'utf8');
-    for (const setting of Object.values(LOCAL_TRITON_SETTINGS)) {
-      const row = readme.split('\n').find((line) => line.startsWith(`| \`--${setting.flag}\` |`));
+    for (const setting of [...Object.values(SERVE_SETTINGS), ...Object.values(LOCAL_TRITON_SETTINGS)]) {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`--${setting.flag}\``) && line.includes(`\`${setting.env}\``));
       assert.ok(row !== undefined, `README has no row for --${setting.flag}`);
       assert.ok(row.includes(`\`${setting.env}\``), `README row of --${setting.flag} names ${setting.env}`);
       assert.ok(row.includes(setting.defaultText), `README row of --${setting.flag} gives the default ${setting.defaultText}`);
     }
+  });
+
+  it('reads Triton targets: none (embedded), a host:port list, or a DNS name', () => {
+    const targets = (value: string | undefined) => parseSettings(SERVE_SETTINGS, flags({}), value === undefined ? {} : { TRIAGE_TRITON_URLS: value }).tritonUrls;
+    assert.deepEqual(targets(undefined), { kind: 'embedded' });
+    assert.deepEqual(targets('triton-a:8001, 10.0.0.7:8001,[::1]:9001,triton-a:8001'), { kind: 'static', addresses: ['triton-a:8001', '10.0.0.7:8001', '[::1]:9001'] });
+    assert.deepEqual(targets('dns:triton.default.svc.cluster.local:8001'), { kind: 'dns', name: 'triton.default.svc.cluster.local', port: 8001 });
+    assert.throws(() => targets('triton-a'), /TRIAGE_TRITON_URLS must be host:port\[,host:port\.\.\.\] or dns:NAME:PORT; 'triton-a' is not host:port/);
+    assert.throws(() => targets('dns:triton:0'), /TRIAGE_TRITON_URLS must be dns:NAME:PORT/);
+    assert.throws(() => targets('a:70000'), /'a:70000' is not host:port/);
+  });
+
+  it('reads durations in milliseconds or seconds, within their bounds', () => {
+    const parsed = parseSettings(SERVE_SETTINGS, flags({ 'probe-interval': ['2s'], 'shutdown-grace': ['0'] }), { TRIAGE_PROBE_TIMEOUT_MS: '250ms' });
+    assert.equal(parsed.probeIntervalMs, 2000);
+    assert.equal(parsed.probeTimeoutMs, 250);
+    assert.equal(parsed.shutdownGraceMs, 0);
+    assert.throws(() => parseSettings(SERVE_SETTINGS, flags({ 'probe-interval': ['10'] }), {}), /--probe-interval must be a duration from 50 ms to 24 h/);
   });
 });

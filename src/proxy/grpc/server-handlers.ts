@@ -18,13 +18,16 @@ export function proxyServerHandlers(pool: InstancePool, version: string, logger:
   return {
     ServerLive: unaryHandler(logger, 'ServerLive', () => ({ live: true })),
     ServerReady: unaryHandler(logger, 'ServerReady', () => ({ ready: pool.isReady() })),
-    ServerMetadata: unaryHandler(logger, 'ServerMetadata', () => {
-      const extensions = new Set(OWN_EXTENSIONS);
-      for (const instance of pool.list()) {
-        if (!instance.isRoutable()) continue;
-        for (const extension of instance.extensions) if (!CLOSED_EXTENSIONS.has(extension)) extensions.add(extension);
-      }
-      return { name: 'triage', version, extensions: [...extensions].sort() };
-    }),
+    ServerMetadata: unaryHandler(logger, 'ServerMetadata', () => serverMetadata(pool, version)),
   };
+}
+
+/** triage's ServerMetadata, on the gRPC port and on REST `GET /v2`. */
+export function serverMetadata(pool: InstancePool, version: string): { name: string; version: string; extensions: string[] } {
+  const extensions = new Set(OWN_EXTENSIONS);
+  for (const instance of pool.list()) {
+    if (!instance.isRoutable()) continue;
+    for (const extension of instance.extensions) if (!CLOSED_EXTENSIONS.has(extension)) extensions.add(extension);
+  }
+  return { name: 'triage', version, extensions: [...extensions].sort() };
 }

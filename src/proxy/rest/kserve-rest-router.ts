@@ -1,7 +1,54 @@
-import { Router as ExpressRouter } from 'express';
+import express, { Router as ExpressRouter, type NextFunction, type Request, type Response } from 'express';
+import { serverMetadata } from '../grpc/server-handlers';
 import type { HttpAppDependencies } from '../http-app';
+import { inferRoute } from './infer-route';
+import { modelConfigRoute, modelMetadataRoute, modelReadyRoute, modelStatisticsRoute, type ModelRoutesContext } from './model-routes';
+import { sendRestError } from './rest-error';
+import { sendExactJson } from './rest-reply';
 
-/** KServe v2 REST on the HTTP port (being written). */
-export function kserveRestRouter(_dependencies: HttpAppDependencies): ExpressRouter {
-  return ExpressRouter();
+/** /v2/models/{m} with an optional /versions/{v}. */
+const MODEL = '/v2/models/:model{/versions/:version}';
+
+/**
+ * KServe v2 REST on the HTTP port, with Triton's routes and answers: health, server and
+ * model metadata, model readiness, config and statistics, and inference (JSON and the
+ * binary tensor extension, gzip or deflate bodies up to maxMessageBytes). Every model
+ * call is translated to the GRPCInferenceService call the gRPC front door would route.
+ */
+export function kserveRestRouter(dependencies: HttpAppDependencies): ExpressRouter {
+  const context: ModelRoutesContext = { pool: dependencies.pool, router: dependencies.router, logger: dependencies.logger.child({ component: 'kserve-rest' }) };
+  const router = ExpressRouter();
+  const get = (path: string, handler: express.RequestHandler): void => {
+    router.route(path).get(handler).all(methodNotAllowed('GET'));
+  };
+  get('/v2/health/live', (_request, response) => {
+    response.status(200).end();
+  });
+  get('/v2/health/ready', (_request, response) => {
+    response.status(dependencies.accepting() && dependencies.pool.isReady() ? 200 : 503).end();
+  });
+  get('/v2', (_request, response) => {
+    sendExactJson(response, serverMetadata(dependencies.pool, dependencies.version));
+  });
+  // Before MODEL, which would otherwise take "stats" for a model name.
+  get('/v2/models/stats', modelStatisticsRoute(context));
+  get(`${MODEL}/stats`, modelStatisticsRoute(context));
+  get(`${MODEL}/ready`, modelReadyRoute(context));
+  get(`${MODEL}/config`, modelConfigRoute(context));
+  get(MODEL, modelMetadataRoute(context));
+  const body = express.raw({ type: () => true, limit: dependencies.maxMessageBytes, inflate: true });
+  router.route(`${MODEL}/infer`).post(body, inferRoute(context)).all(methodNotAllowed('POST'));
+  // Errors of the body parser (too large, unknown encoding, aborted) arrive here.
+  router.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
+    sendRestError(response, error, context.logger, 'request body');
+  });
+  return router;
+}
+
+/** Triton's answer to a known path with the wrong method. */
+function methodNotAllowed(allowed: string): express.RequestHandler {
+  return (_request, response) => {
+    response.setHeader('allow', allowed);
+    response.status(405).json({ error: 'Method Not Allowed' });
+  };
 }

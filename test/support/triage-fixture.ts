@@ -1,0 +1,48 @@
+import { SERVE_SETTINGS } from '../../src/config/serve-settings';
+import { parseSettings } from '../../src/config/parse-settings';
+import { startTriage, type RunningTriage, type ServeSettings } from '../../src/main';
+import { silentLogger } from '../../src/observability/logger';
+import { TritonTestClient } from './grpc-test-client';
+
+export interface TriageFixture {
+  readonly triage: RunningTriage;
+  /** A client of triage's gRPC port. */
+  readonly client: TritonTestClient;
+  readonly address: string;
+  /** Closes the client and stops triage (gracefully). Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * triage in-process in front of the given Triton instances, on free ports of
+ * 127.0.0.1, with a silent logger and fast probing (every 200 ms, 500 ms timeout).
+ */
+export async function startTriageFixture(instances: readonly string[], overrides: Partial<ServeSettings> = {}): Promise<TriageFixture> {
+  const settings: ServeSettings = {
+    ...parseSettings(SERVE_SETTINGS, new Map(), {}),
+    listenAddress: '127.0.0.1',
+    grpcPort: 0,
+    httpPort: 0,
+    tritonUrls: { kind: 'static', addresses: [...instances] },
+    probeIntervalMs: 200,
+    probeTimeoutMs: 500,
+    shutdownGraceMs: 1_000,
+    ...overrides,
+  };
+  const triage = await startTriage(settings, silentLogger());
+  const address = `127.0.0.1:${triage.grpcPort}`;
+  const client = new TritonTestClient(address);
+  let stopping: Promise<void> | null = null;
+  return {
+    triage,
+    client,
+    address,
+    stop() {
+      stopping ??= (async () => {
+        client.close();
+        await triage.stop();
+      })();
+      return stopping;
+    },
+  };
+}
