@@ -1,8 +1,10 @@
 import { localTritonBenchmark } from './local-triton-bench';
+import { proxyBenchmark } from './proxy-bench';
 
 /** `npm run bench -- <name>`: runs one benchmark (or all) and prints a markdown table. */
 const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   'local-triton': localTritonBenchmark,
+  proxy: proxyBenchmark,
 };
 
 async function main(): Promise<void> {
