@@ -4,7 +4,8 @@ import type { SERVE_SETTINGS } from './config/serve-settings';
 import type { SettingsValues } from './config/parse-settings';
 import { startLocalTriton, type RunningLocalTriton } from './local-triton/local-triton-server';
 import type { Logger } from './observability/logger';
-import { startGrpcProxy } from './proxy/grpc-proxy-server';
+import { startLocalGrpcServer } from './proxy/grpc/local-grpc-server';
+import { startFrontDoor } from './proxy/h2/h2-front-door';
 import { createHttpApp } from './proxy/http-app';
 import { kserveRestRouter } from './proxy/rest/kserve-rest-router';
 import { Router } from './proxy/router';
@@ -56,13 +57,23 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
   await pool.start();
   const router = new Router(pool, { sequenceIdleMs: settings.sequenceIdleMs });
   let accepting = true;
-  const grpc = await startGrpcProxy({
+  const local = await startLocalGrpcServer({
+    address: '127.0.0.1',
+    port: 0,
+    maxMessageBytes: settings.maxMessageBytes,
+    pool,
+    router,
+    version: TRIAGE_VERSION,
+    logger: rootLogger,
+  });
+  const grpc = await startFrontDoor({
     address: settings.listenAddress,
     port: settings.grpcPort,
     maxMessageBytes: settings.maxMessageBytes,
     pool,
     router,
-    version: TRIAGE_VERSION,
+    localAddress: `127.0.0.1:${local.port}`,
+    connectTimeoutMs: settings.probeTimeoutMs,
     logger: rootLogger,
   });
   const dependencies = { pool, router, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, accepting: () => accepting };
@@ -76,6 +87,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       accepting = false;
       logger.info({ graceMs: settings.shutdownGraceMs }, 'shutting down: no new calls, draining those in flight');
       await Promise.all([grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs)]);
+      await local.stop(settings.shutdownGraceMs);
       router.stop();
       await pool.stop();
       await embedded?.stop();

@@ -1,4 +1,4 @@
-import { newCursor, readField, readVarintBigInt, WIRE_LENGTH_DELIMITED, WIRE_VARINT, type FieldCursor } from './wire-reader';
+import { newCursor, readField, readVarint, readVarintBigInt, WIRE_LENGTH_DELIMITED, WIRE_VARINT, type FieldCursor } from './wire-reader';
 
 /** What the proxy needs from a ModelInferRequest, read without decoding it. */
 export interface InferRequestPeek {
@@ -44,6 +44,29 @@ export function peekInferRequest(buffer: Buffer): InferRequestPeek | null {
     offset = outer.next;
   }
   return peek;
+}
+
+/**
+ * Peeks at the beginning of a ModelInferRequest whose full length is `messageLength`
+ * while the rest is still arriving: returns the peek as soon as the prefix holds every
+ * field before the first field numbered 5 or more (inputs, outputs, raw contents: the
+ * tensors), 'more' when it needs more bytes, null when the bytes are malformed.
+ *
+ * Relies on the canonical order of protobuf encoders (every encoder of gRPC's supported
+ * languages writes fields in field-number order): fields 1-4 come before the tensors.
+ * A message that puts them after a tensor is read whole (it arrives complete first).
+ */
+export function peekInferRequestPrefix(prefix: Buffer, messageLength: number): InferRequestPeek | null | 'more' {
+  if (prefix.length >= messageLength) return peekInferRequest(prefix.subarray(0, messageLength));
+  let offset = 0;
+  while (offset < prefix.length) {
+    const tag = readVarint(prefix, offset, prefix.length);
+    if (tag === null) return 'more';
+    if (Math.floor(tag[0] / 8) >= 5) return peekInferRequest(prefix.subarray(0, offset));
+    if (!readField(prefix, offset, prefix.length, outer)) return 'more';
+    offset = outer.next;
+  }
+  return 'more';
 }
 
 /** Reads one parameters map entry; only sequence_* keys are decoded further. */

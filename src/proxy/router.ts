@@ -20,6 +20,8 @@ export interface RouterOptions {
 export class Router {
   private readonly sequences: SequenceTable;
   private readonly random: () => number;
+  /** Errors that say no instance serves the model (a model index refresh may cure them). */
+  private readonly noInstanceErrors = new WeakSet<TriageError>();
 
   constructor(private readonly pool: InstancePool, options: RouterOptions) {
     this.sequences = new SequenceTable(options.sequenceIdleMs);
@@ -31,11 +33,20 @@ export class Router {
    * UNAVAILABLE when none can serve it now). When no instance is known to serve the
    * model, the pool's model index is refreshed once before giving up.
    */
-  async route(peek: InferRequestPeek, exclude: TritonInstance | null = null): Promise<TritonInstance> {
-    const immediate = this.tryRoute(peek, exclude);
-    if (!(immediate instanceof TriageError) || exclude !== null) return unwrap(immediate);
+  async route(peek: InferRequestPeek): Promise<TritonInstance> {
+    const immediate = this.tryRoute(peek);
+    return immediate instanceof TriageError ? this.routeAfterRefresh(peek, immediate) : immediate;
+  }
+
+  /**
+   * The second chance after tryRoute failed with `error`: when no instance was known to
+   * serve the model, refresh the model index once and route again; any other refusal
+   * (a sequence whose instance is gone) stands.
+   */
+  async routeAfterRefresh(peek: InferRequestPeek, error: TriageError): Promise<TritonInstance> {
+    if (!this.noInstanceErrors.has(error)) throw error;
     await this.pool.refreshModels();
-    return unwrap(this.tryRoute(peek, exclude));
+    return unwrap(this.tryRoute(peek));
   }
 
   /** Same as route() for calls that must not wait (no refresh). */
@@ -84,6 +95,12 @@ export class Router {
   }
 
   private noInstance(peek: InferRequestPeek): TriageError {
+    const error = this.describeNoInstance(peek);
+    this.noInstanceErrors.add(error);
+    return error;
+  }
+
+  private describeNoInstance(peek: InferRequestPeek): TriageError {
     const { modelName: model, modelVersion: version } = peek;
     if (model === '') return new TriageError('INVALID_ARGUMENT', 'the request names no model (model_name is empty)');
     if (!this.pool.knows(model) && this.pool.candidates(model, '').length === 0) {

@@ -439,7 +439,7 @@ describe('gateway: triage routing over three local-triton instances', function (
       const before = await countsOnEach('identity_fp32');
       const refused = await grpcError(small.client.unary('ModelInfer', identityRequest('identity_fp32', 'too-big', Buffer.alloc(8 * MiB))));
       assert.equal(refused.code, status.RESOURCE_EXHAUSTED);
-      assert.match(refused.details, /larger than max \(\d+ vs 4194304\)/);
+      assert.match(refused.details, /exceeds triage.s limit of 4194304 bytes \(--max-message-bytes/);
       const moved = deltas(before, await countsOnEach('identity_fp32'));
       assert.equal(moved.reduce((sum, d) => sum + d.inferences + d.failures, 0), 0, 'the refused request reached no instance');
       const data = patternedFp32(MiB / 4);

@@ -1,0 +1,232 @@
+import { status } from '@grpc/grpc-js';
+import { constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders, type ServerHttp2Stream } from 'node:http2';
+import { relayedHeaders, upstreamRequestHeaders } from './forwarded-headers';
+import { FirstMessage, GrpcFrameScanner } from './grpc-frame-scanner';
+import { encodeGrpcMessage, replyStatus } from './grpc-status-reply';
+
+/** Where a call goes, and the hooks that account for it there. */
+export interface CallTarget {
+  readonly address: string;
+  /** Called once when the upstream stream opens, and `finished` once when it closes. */
+  started(): void;
+  finished(): void;
+}
+
+export interface CallRouting {
+  /**
+   * Chooses the target once enough of the first message has arrived (`first` is null for
+   * calls routed by method alone): 'more' to wait for more bytes; the target (at once when
+   * it is known: the common case costs no promise), or a promise of the target or of null
+   * when the routing layer has answered the client itself. Rejects with a
+   * CallFailure to answer the client with that status.
+   */
+  choose(first: FirstMessage | null, clientEnded: boolean): 'more' | CallTarget | Promise<CallTarget | null>;
+  /** The target could not be reached (nothing was sent to it): another target to try once, or null. */
+  unreachable(target: CallTarget, reason: string): CallTarget | null;
+  readonly needsFirstMessage: boolean;
+}
+
+export interface CallLimits {
+  readonly maxMessageBytes: number;
+}
+
+/** The connection to an address: at once when it is established, else a promise of it. */
+export type SessionSource = (address: string) => ClientHttp2Session | Promise<ClientHttp2Session>;
+
+/** gRPC failure as the routing layer reports it. */
+export interface CallFailure {
+  readonly code: status;
+  readonly message: string;
+}
+
+const END_STREAM = constants.NGHTTP2_FLAG_END_STREAM;
+
+/**
+ * One gRPC call relayed between a client stream and an upstream stream, as bytes: the
+ * message is never assembled or decoded (only the first bytes of the first message are
+ * read, for routing). Both directions keep HTTP/2 backpressure and the message size
+ * limit; headers, trailers and trailers-only answers are relayed; a client reset cancels
+ * the upstream stream and an upstream failure ends the client's call with UNAVAILABLE.
+ *
+ * Invariants: the client gets exactly one answer; the target's started/finished hooks run
+ * exactly once each when an upstream stream was opened; nothing is written upstream
+ * before the connection to the target is established.
+ */
+export class ProxiedCall {
+  private readonly first = new FirstMessage();
+  private readonly requestScanner: GrpcFrameScanner;
+  private readonly responseScanner: GrpcFrameScanner;
+  private upstream: ClientHttp2Stream | null = null;
+  private routing = false;
+  private clientEnded = false;
+  private finished = false;
+  private trailers: IncomingHttpHeaders | null = null;
+  private upstreamFailure: CallFailure | null = null;
+
+  constructor(
+    private readonly stream: ServerHttp2Stream,
+    private readonly headers: IncomingHttpHeaders,
+    private readonly path: string,
+    private readonly routingPolicy: CallRouting,
+    private readonly sessions: SessionSource,
+    private readonly limits: CallLimits,
+  ) {
+    this.requestScanner = new GrpcFrameScanner(limits.maxMessageBytes);
+    this.responseScanner = new GrpcFrameScanner(limits.maxMessageBytes);
+  }
+
+  start(): void {
+    this.stream.on('data', (chunk: Buffer) => this.onClientData(chunk));
+    this.stream.on('end', () => this.onClientEnd());
+    this.stream.on('close', () => this.onClientClose());
+    this.stream.on('error', () => { /* 'close' follows */ });
+    if (!this.routingPolicy.needsFirstMessage) this.route();
+  }
+
+  private onClientData(chunk: Buffer): void {
+    if (this.finished) return;
+    const oversized = this.requestScanner.scan(chunk);
+    if (oversized >= 0) {
+      this.fail({ code: status.RESOURCE_EXHAUSTED, message: `request message of ${oversized} bytes exceeds triage's limit of ${this.limits.maxMessageBytes} bytes (--max-message-bytes / TRIAGE_MAX_MESSAGE_BYTES)` });
+      return;
+    }
+    const upstream = this.upstream;
+    if (upstream !== null) {
+      if (!upstream.write(chunk)) {
+        this.stream.pause();
+        upstream.once('drain', () => this.stream.resume());
+      }
+      return;
+    }
+    this.first.add(chunk);
+    if (!this.routing && this.routingPolicy.needsFirstMessage) this.route();
+  }
+
+  private onClientEnd(): void {
+    this.clientEnded = true;
+    if (this.upstream !== null) this.upstream.end();
+    else if (this.routingPolicy.needsFirstMessage && !this.routing) this.route();
+  }
+
+  private onClientClose(): void {
+    if (!this.finished) this.finished = true;
+    const upstream = this.upstream;
+    if (upstream !== null && !upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
+  }
+
+  private route(): void {
+    const decision = this.routingPolicy.choose(this.routingPolicy.needsFirstMessage ? this.first : null, this.clientEnded);
+    if (decision === 'more') return;
+    this.routing = true;
+    if (!(decision instanceof Promise)) {
+      this.connect(decision, true);
+      return;
+    }
+    decision.then(
+      (target) => {
+        if (target === null) this.finished = true;
+        else this.connect(target, true);
+      },
+      (failure: CallFailure) => this.fail(failure),
+    );
+  }
+
+  private connect(target: CallTarget, mayRetry: boolean): void {
+    if (this.finished) return;
+    const session = this.sessions(target.address);
+    if (!(session instanceof Promise)) {
+      this.open(target, session);
+      return;
+    }
+    session.then(
+      (connected) => this.open(target, connected),
+      (error: Error) => {
+        const next = mayRetry && !this.finished ? this.routingPolicy.unreachable(target, error.message) : null;
+        if (next !== null) this.connect(next, false);
+        else this.fail({ code: status.UNAVAILABLE, message: `instance ${target.address} cannot be reached: ${error.message}` });
+      },
+    );
+  }
+
+  private open(target: CallTarget, session: ClientHttp2Session): void {
+    if (this.finished) return;
+    let upstream: ClientHttp2Stream;
+    try {
+      upstream = session.request(upstreamRequestHeaders(this.headers, this.path), { endStream: false });
+    } catch (error) {
+      this.fail({ code: status.UNAVAILABLE, message: `instance ${target.address} cannot take the call: ${(error as Error).message}` });
+      return;
+    }
+    target.started();
+    this.upstream = upstream;
+    upstream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onUpstreamResponse(headers, flags));
+    upstream.on('trailers', (trailers: IncomingHttpHeaders) => { this.trailers = trailers; });
+    upstream.on('data', (chunk: Buffer) => this.onUpstreamData(chunk));
+    upstream.on('end', () => this.onUpstreamEnd());
+    upstream.on('error', () => { /* 'close' follows */ });
+    upstream.on('close', () => {
+      target.finished();
+      this.onUpstreamClose(target);
+    });
+    for (const chunk of this.first.received()) upstream.write(chunk);
+    if (this.clientEnded) upstream.end();
+  }
+
+  private onUpstreamResponse(headers: IncomingHttpHeaders, flags: number): void {
+    if (this.finished || this.stream.headersSent) return;
+    if ((flags & END_STREAM) !== 0 || headers['grpc-status'] !== undefined) {
+      this.finished = true;
+      this.stream.respond(relayedHeaders(headers, true), { endStream: true });
+      return;
+    }
+    this.stream.once('wantTrailers', () => this.sendTrailers());
+    this.stream.respond(relayedHeaders(headers, true), { waitForTrailers: true });
+  }
+
+  private onUpstreamData(chunk: Buffer): void {
+    if (this.finished) return;
+    const oversized = this.responseScanner.scan(chunk);
+    if (oversized >= 0) {
+      this.upstreamFailure = { code: status.RESOURCE_EXHAUSTED, message: `response message of ${oversized} bytes exceeds triage's limit of ${this.limits.maxMessageBytes} bytes (--max-message-bytes / TRIAGE_MAX_MESSAGE_BYTES)` };
+      this.upstream?.close(constants.NGHTTP2_CANCEL);
+      return;
+    }
+    if (!this.stream.write(chunk)) {
+      const upstream = this.upstream;
+      upstream?.pause();
+      this.stream.once('drain', () => upstream?.resume());
+    }
+  }
+
+  private onUpstreamEnd(): void {
+    if (this.finished || !this.stream.headersSent) return;
+    this.finished = true;
+    this.stream.end();
+  }
+
+  private onUpstreamClose(target: CallTarget): void {
+    if (this.finished) return;
+    const failure = this.upstreamFailure
+      ?? { code: status.UNAVAILABLE, message: `the call to instance ${target.address} failed before it completed (HTTP/2 code ${this.upstream?.rstCode ?? 'unknown'})` };
+    this.fail(failure);
+  }
+
+  /** Answers the client with a status: trailers-only before headers, as trailers after. */
+  private fail(failure: CallFailure): void {
+    if (this.finished && this.stream.headersSent) return;
+    this.finished = true;
+    const upstream = this.upstream;
+    if (upstream !== null && !upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
+    if (!this.stream.headersSent) {
+      replyStatus(this.stream, failure.code, failure.message);
+      return;
+    }
+    this.trailers = { 'grpc-status': String(failure.code), 'grpc-message': encodeGrpcMessage(failure.message) };
+    if (!this.stream.writableEnded) this.stream.end();
+  }
+
+  private sendTrailers(): void {
+    const trailers = this.trailers ?? { 'grpc-status': String(status.INTERNAL), 'grpc-message': 'the instance ended the call without a status' };
+    this.stream.sendTrailers(relayedHeaders(trailers, false));
+  }
+}
