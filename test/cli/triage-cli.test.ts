@@ -78,3 +78,35 @@ describe('the triage command', () => {
     );
   });
 });
+
+describe('triage serve', () => {
+  it('starts on the embedded local-triton, serves gRPC and REST, and stops cleanly on SIGTERM', async () => {
+    const child = spawn(process.execPath, [TRIAGE, 'serve', '--listen-address', '127.0.0.1', '--grpc-port', '0', '--http-port', '0', '--log-level', 'warn'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.resume();
+    let stderr = '';
+    try {
+      const [grpcPort, httpPort] = await new Promise<[number, number]>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ready line within 30 s; stderr: ${stderr}`)), 30_000);
+        child.stderr?.on('data', (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const match = /triage ready: gRPC on [^:]+:(\d+), HTTP on [^:]+:(\d+)/.exec(stderr);
+          if (match !== null) { clearTimeout(timer); resolve([Number(match[1]), Number(match[2])]); }
+        });
+        child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}: ${stderr}`)); });
+      });
+      assert.match(stderr, /instances: embedded local-triton 127\.0\.0\.1:\d+ \(healthy: breast_cancer_mlp, identity_fp32, simple\)/);
+      const data = JSON.stringify({ INPUT0: [sixteen((i) => i)], INPUT1: [sixteen(() => 1)] });
+      const { stdout } = await run(process.execPath, [TRIAGE, 'infer', 'simple', '--url', `127.0.0.1:${grpcPort}`, '--data', data]);
+      assert.deepEqual((JSON.parse(stdout) as { outputs: { data: number[][] }[] }).outputs[0]?.data, [sixteen((i) => i + 1)]);
+      const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+      assert.equal(ready.status, 200);
+      child.kill('SIGTERM');
+      assert.equal(await exitCode(child), 0);
+    } finally {
+      if (child.exitCode === null) {
+        child.kill('SIGKILL');
+        await exitCode(child);
+      }
+    }
+  });
+});
