@@ -1,4 +1,9 @@
 import { createServer, type Server } from 'node:http';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startRedisServer, type RedisServerProcess } from './redis/redis-server-process';
+import { randomText } from './tenancy/api-key-format';
+import { startTenancy, type Tenancy } from './tenancy/tenancy';
 import type { AddressInfo } from 'node:net';
 import type { SERVE_SETTINGS } from './config/serve-settings';
 import type { SettingsValues } from './config/parse-settings';
@@ -15,6 +20,11 @@ import { TRIAGE_VERSION } from './version';
 export type ServeSettings = SettingsValues<typeof SERVE_SETTINGS>;
 
 export interface RunningTriage {
+  /** The admin key generated for this run when TRIAGE_ADMIN_KEY was not set (to print once), else null. */
+  readonly generatedAdminKey: string | null;
+  readonly tenancy: Tenancy;
+  /** The embedded redis-server, when no Redis URL was configured. */
+  readonly embeddedRedis: RedisServerProcess | null;
   readonly grpcPort: number;
   readonly httpPort: number;
   /** The embedded local-triton, when no Triton instance was configured. */
@@ -31,10 +41,28 @@ export interface RunningTriage {
  */
 export async function startTriage(settings: ServeSettings, rootLogger: Logger): Promise<RunningTriage> {
   const logger = rootLogger.child({ component: 'triage' });
-  let embedded: RunningLocalTriton | null = null;
-  const targets = settings.tritonUrls;
-  if (targets.kind === 'embedded') {
-    embedded = await startLocalTriton({
+  // Everything started so far, stopped in reverse order if a later step fails.
+  const started: (() => Promise<void>)[] = [];
+  const undo = async (): Promise<void> => {
+    for (const stopPart of started.reverse()) await stopPart().catch(() => undefined);
+  };
+  try {
+    const embeddedRedis = settings.redisUrl === '' ? await startRedisServer({ directory: join(resolve(settings.dataDir), 'redis'), appendOnly: true }) : null;
+    if (embeddedRedis !== null) started.push(() => embeddedRedis.stop());
+    const generatedAdminKey = settings.adminKey === '' ? randomText(48) : null;
+    const tenancy = await startTenancy({
+      redisUrl: embeddedRedis?.url ?? settings.redisUrl,
+      redisPrefix: settings.redisPrefix,
+      adminKey: generatedAdminKey ?? settings.adminKey,
+      leaseTtlMs: settings.leaseTtlMs,
+      redisDown: settings.quotaRedisDown,
+      keyCacheTtlMs: settings.keyCacheTtlMs,
+      usageFlushMs: settings.usageFlushMs,
+      processId: `${hostname()}:${process.pid}:${randomText(6)}`,
+    }, rootLogger);
+    started.push(() => tenancy.stop());
+    const targets = settings.tritonUrls;
+    const embedded = targets.kind === 'embedded' ? await startLocalTriton({
       modelRepository: settings.modelRepository,
       grpcAddress: '127.0.0.1',
       grpcPort: 0,
@@ -44,58 +72,68 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       strictReadiness: false,
       maxMessageBytes: settings.maxMessageBytes,
       logger: rootLogger,
+    }) : null;
+    if (embedded !== null) started.push(() => embedded.stop());
+    const pool = new InstancePool({
+      targets: targets.kind === 'embedded' ? { kind: 'static', addresses: [`127.0.0.1:${embedded?.grpcPort ?? 0}`] } : targets,
+      probeIntervalMs: settings.probeIntervalMs,
+      probeTimeoutMs: settings.probeTimeoutMs,
+      dnsRefreshMs: settings.dnsRefreshMs,
+      maxMessageBytes: settings.maxMessageBytes,
+      logger: rootLogger.child({ component: 'instance-pool' }),
     });
-  }
-  const pool = new InstancePool({
-    targets: targets.kind === 'embedded' ? { kind: 'static', addresses: [`127.0.0.1:${embedded?.grpcPort ?? 0}`] } : targets,
-    probeIntervalMs: settings.probeIntervalMs,
-    probeTimeoutMs: settings.probeTimeoutMs,
-    dnsRefreshMs: settings.dnsRefreshMs,
-    maxMessageBytes: settings.maxMessageBytes,
-    logger: rootLogger.child({ component: 'instance-pool' }),
-  });
-  await pool.start();
-  const router = new Router(pool, { sequenceIdleMs: settings.sequenceIdleMs });
-  let accepting = true;
-  const local = await startLocalGrpcServer({
-    address: '127.0.0.1',
-    port: 0,
-    maxMessageBytes: settings.maxMessageBytes,
-    pool,
-    router,
-    version: TRIAGE_VERSION,
-    logger: rootLogger,
-  });
-  const grpc = await startFrontDoor({
-    address: settings.listenAddress,
-    port: settings.grpcPort,
-    maxMessageBytes: settings.maxMessageBytes,
-    pool,
-    router,
-    localAddress: `127.0.0.1:${local.port}`,
-    connectTimeoutMs: settings.probeTimeoutMs,
-    logger: rootLogger,
-  });
-  const dependencies = { pool, router, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, accepting: () => accepting };
-  const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies)]));
-  const httpPort = await listen(http, settings.listenAddress, settings.httpPort);
-  logger.info({ grpcPort: grpc.port, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');
+    started.push(() => pool.stop());
+    await pool.start();
+    const router = new Router(pool, { sequenceIdleMs: settings.sequenceIdleMs });
+    let accepting = true;
+    const local = await startLocalGrpcServer({
+      address: '127.0.0.1',
+      port: 0,
+      maxMessageBytes: settings.maxMessageBytes,
+      pool,
+      router,
+      version: TRIAGE_VERSION,
+      logger: rootLogger,
+    });
+    started.push(() => local.stop(0));
+    const grpc = await startFrontDoor({
+      address: settings.listenAddress,
+      port: settings.grpcPort,
+      maxMessageBytes: settings.maxMessageBytes,
+      pool,
+      router,
+      tenancy,
+      localAddress: `127.0.0.1:${local.port}`,
+      connectTimeoutMs: settings.probeTimeoutMs,
+      logger: rootLogger,
+    });
+    started.push(() => grpc.stop(0));
+    const dependencies = { pool, router, tenancy, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, accepting: () => accepting };
+    const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies)]));
+    const httpPort = await listen(http, settings.listenAddress, settings.httpPort);
+    logger.info({ grpcPort: grpc.port, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');
 
-  let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      accepting = false;
-      logger.info({ graceMs: settings.shutdownGraceMs }, 'shutting down: no new calls, draining those in flight');
-      await Promise.all([grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs)]);
-      await local.stop(settings.shutdownGraceMs);
-      router.stop();
-      await pool.stop();
-      await embedded?.stop();
-      logger.info('triage stopped');
-    })();
-    return stopping;
-  };
-  return { grpcPort: grpc.port, httpPort, embedded, pool, router, stop };
+    let stopping: Promise<void> | null = null;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        accepting = false;
+        logger.info({ graceMs: settings.shutdownGraceMs }, 'shutting down: no new calls, draining those in flight');
+        await Promise.all([grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs)]);
+        await local.stop(settings.shutdownGraceMs);
+        router.stop();
+        await pool.stop();
+        await embedded?.stop();
+        await tenancy.stop();
+        await embeddedRedis?.stop();
+        logger.info('triage stopped');
+      })();
+      return stopping;
+    };
+    return { grpcPort: grpc.port, httpPort, embedded, pool, router, tenancy, embeddedRedis, generatedAdminKey, stop };
+  } catch (error) {
+    await undo();
+    throw error;
+  }
 }
 
 function listen(server: Server, address: string, port: number): Promise<number> {

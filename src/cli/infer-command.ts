@@ -1,3 +1,4 @@
+import { Metadata } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { datatypeInfo, type Datatype } from '../protocol/datatypes';
@@ -17,6 +18,7 @@ interface InferCommandOptions {
   output: string[];
   id: string;
   timeoutMs: string;
+  apiKey?: string;
 }
 
 /**
@@ -24,7 +26,7 @@ interface InferCommandOptions {
  * as KServe-v2-style JSON. Datatypes come from the model's metadata; shapes from the
  * nesting of the arrays (include the batch dimension when the model batches).
  */
-export function inferCommand(): Command {
+export function inferCommand(env: Readonly<Record<string, string | undefined>>): Command {
   return new Command('infer')
     .description('Run one inference against a Triton-compatible gRPC server (triage, Triton or local-triton) and print the outputs as JSON.')
     .argument('<model>', 'model name')
@@ -33,14 +35,18 @@ export function inferCommand(): Command {
     .option('--model-version <version>', 'model version (default: the newest ready one)', '')
     .addOption(new Option('--output <name>', 'output to return (repeatable; default: all)').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]).default([]))
     .option('--id <id>', 'request id, echoed in the response', '')
+    .option('--api-key <key>', 'API key, sent as `authorization: Bearer <key>` [env TRIAGE_API_KEY]')
     .option('--timeout-ms <ms>', 'deadline of each call', '30000')
     .action(async (model: string, options: InferCommandOptions) => {
       const inputs = readInputs(options.data);
       const timeoutMs = Number(options.timeoutMs);
+      const apiKey = options.apiKey ?? env['TRIAGE_API_KEY'] ?? '';
+      const metadata = new Metadata();
+      if (apiKey !== '') metadata.set('authorization', `Bearer ${apiKey}`);
       const client = new TritonClient(options.url, { maxMessageBytes: 256 * 1024 * 1024 });
       try {
-        const metadata = await client.unary<{ inputs: TensorMetadata[] }>('ModelMetadata', { name: model, version: options.modelVersion }, { timeoutMs });
-        const datatypes = new Map(metadata.inputs.map((input) => [input.name, input.datatype]));
+        const modelMetadata = await client.unary<{ inputs: TensorMetadata[] }>('ModelMetadata', { name: model, version: options.modelVersion }, { timeoutMs, metadata });
+        const datatypes = new Map(modelMetadata.inputs.map((input) => [input.name, input.datatype]));
         const tensors = Object.entries(inputs).map(([name, value]) => {
           const datatype = datatypes.get(name);
           if (datatype === undefined || datatypeInfo(datatype) === undefined) {
@@ -55,7 +61,7 @@ export function inferCommand(): Command {
           inputs: tensors.map((tensor) => ({ name: tensor.name, datatype: tensor.datatype, shape: tensor.shape })),
           outputs: options.output.map((name) => ({ name })),
           raw_input_contents: tensors.map((tensor) => tensor.data),
-        }, { timeoutMs });
+        }, { timeoutMs, metadata });
         process.stdout.write(`${readableJson(responseToJson(response))}\n`);
       } finally {
         client.close();

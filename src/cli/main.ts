@@ -11,6 +11,6 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     .showHelpAfterError()
     .addCommand(serveCommand(env))
     .addCommand(localTritonCommand(env))
-    .addCommand(inferCommand());
+    .addCommand(inferCommand(env));
   await program.parseAsync([...argv]);
 }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { parseSettings } from '../config/parse-settings';
 import { SERVE_SETTINGS } from '../config/serve-settings';
 import { startTriage } from '../main';
+import { redactUrl } from '../tenancy/tenancy';
 import { createLogger } from '../observability/logger';
 import { addSettingsOptions } from './settings-options';
 import { stopOnSignals } from './stop-on-signals';
@@ -17,7 +18,13 @@ export function serveCommand(env: Readonly<Record<string, string | undefined>>):
     const running = await startTriage(settings, logger);
     const instances = running.pool.list().map((instance) => `${instance.address} (${instance.health}${instance.readyModels.size > 0 ? `: ${[...instance.readyModels.keys()].join(', ')}` : ''})`);
     process.stderr.write(`triage ready: gRPC on ${settings.listenAddress}:${running.grpcPort}, HTTP on ${settings.listenAddress}:${running.httpPort}\n`
-      + `instances: ${running.embedded === null ? '' : 'embedded local-triton '}${instances.join(', ')}\n`);
+      + `instances: ${running.embedded === null ? '' : 'embedded local-triton '}${instances.join(', ')}\n`
+      + `redis: ${running.embeddedRedis === null ? redactUrl(settings.redisUrl) : `embedded redis-server on port ${running.embeddedRedis.port}, data in ${settings.dataDir}`}\n`);
+    if (running.generatedAdminKey !== null) {
+      // Shown once, on the terminal only (never in the JSON log): the bootstrap admin key of this run.
+      process.stderr.write(`admin key (TRIAGE_ADMIN_KEY was not set; generated for this run only): ${running.generatedAdminKey}\n`
+        + `  try: export TRIAGE_API_KEY=${running.generatedAdminKey}\n`);
+    }
     await stopOnSignals(logger, () => running.stop());
   });
   return command;

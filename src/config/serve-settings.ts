@@ -1,6 +1,31 @@
 import { LOG_LEVELS, type LogLevel } from '../observability/logger';
 import { byteSizeSetting, choiceSetting, customSetting, durationSetting, portSetting, stringSetting } from './setting';
 import { parseTritonTargets, type TritonTargets } from './triton-targets';
+import { TriageError } from '../errors/triage-error';
+import type { RedisDownPolicy } from '../tenancy/quota-admission';
+
+function parseRedisUrl(raw: string, source: string): string {
+  const text = raw.trim();
+  if (text !== '' && !/^rediss?:\/\/[^\s]+$/.test(text)) {
+    throw new TriageError('CONFIG_INVALID', `${source} must be redis://[:password@]host:port[/db] (or rediss:// for TLS)`);
+  }
+  return text;
+}
+
+function parseAdminKey(raw: string, source: string): string {
+  if (raw !== '' && raw.length < 32) throw new TriageError('CONFIG_INVALID', `${source} must be at least 32 characters long (got ${raw.length})`);
+  return raw;
+}
+
+function parseRedisDownPolicy(raw: string, source: string): RedisDownPolicy {
+  const policy: Record<string, string> = { rate: 'open', concurrency: 'open', budget: 'closed' };
+  for (const part of raw.split(',').map((item) => item.trim()).filter((item) => item !== '')) {
+    const match = /^(rate|concurrency|budget)=(open|closed)$/.exec(part);
+    if (match === null) throw new TriageError('CONFIG_INVALID', `${source} must be a list of kind=mode with kind rate, concurrency or budget and mode open or closed (e.g. budget=closed,rate=open); '${part}' is not`);
+    policy[match[1] as string] = match[2] as string;
+  }
+  return policy as unknown as RedisDownPolicy;
+}
 
 /** Settings of `triage serve`. */
 export const SERVE_SETTINGS = {
@@ -18,5 +43,18 @@ export const SERVE_SETTINGS = {
   dnsRefreshMs: durationSetting('dns-refresh', 'TRIAGE_DNS_REFRESH_MS', 10_000, 'How often a dns: target is re-resolved.', 100),
   sequenceIdleMs: durationSetting('sequence-idle', 'TRIAGE_SEQUENCE_IDLE_MS', 300_000, 'A sequence_id idle this long forgets its instance.', 1000),
   shutdownGraceMs: durationSetting('shutdown-grace', 'TRIAGE_SHUTDOWN_GRACE_MS', 10_000, 'On SIGTERM, how long calls in flight may take to finish before they are cut.', 0),
+  redisUrl: customSetting<string>('redis-url', 'TRIAGE_REDIS_URL', '', '(embedded redis-server)',
+    'Redis for tenants, keys, quotas and usage: redis://[:password@]host:port[/db]. Empty: start an embedded redis-server with its data in --data-dir.',
+    parseRedisUrl),
+  redisPrefix: stringSetting('redis-prefix', 'TRIAGE_REDIS_PREFIX', 'triage:', 'Prefix of every Redis key triage writes (several deployments can share one Redis).'),
+  dataDir: stringSetting('data-dir', 'TRIAGE_DATA_DIR', './.triage', 'Folder for the embedded redis-server\'s data (append-only file).'),
+  adminKey: customSetting<string>('admin-key', 'TRIAGE_ADMIN_KEY', '', '(generated, printed once)',
+    'Bootstrap admin key (at least 32 characters): every scope, inference included. Empty: one is generated at start and printed once.',
+    parseAdminKey),
+  leaseTtlMs: durationSetting('lease-ttl', 'TRIAGE_LEASE_TTL_MS', 30_000, 'Expiry of a concurrency lease; leases of running calls are renewed, a crashed proxy\'s expire.', 300),
+  quotaRedisDown: customSetting<RedisDownPolicy>('quota-redis-down', 'TRIAGE_QUOTA_REDIS_DOWN', { rate: 'open', concurrency: 'open', budget: 'closed' }, 'rate=open,concurrency=open,budget=closed',
+    'What each kind of limit does while Redis is unreachable: open (admit) or closed (refuse with UNAVAILABLE).', parseRedisDownPolicy),
+  keyCacheTtlMs: durationSetting('key-cache-ttl', 'TRIAGE_KEY_CACHE_TTL_MS', 30_000, 'A cached API key is re-read after this long even without an invalidation message.', 100),
+  usageFlushMs: durationSetting('usage-flush', 'TRIAGE_USAGE_FLUSH_MS', 1000, 'How often usage counts are added to Redis.', 50),
   logLevel: choiceSetting<LogLevel>('log-level', 'TRIAGE_LOG_LEVEL', LOG_LEVELS, 'info', 'Log level (JSON logs on stdout).'),
 };

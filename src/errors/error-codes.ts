@@ -43,6 +43,21 @@ export const ERROR_CODES = {
     http: 501,
     description: 'The operation is not supported by this server.',
   },
+  UNAUTHENTICATED: {
+    grpc: GrpcStatus.UNAUTHENTICATED,
+    http: 401,
+    description: 'No valid API key: missing, malformed, unknown, expired or revoked. Send `authorization: Bearer <key>` or `x-api-key: <key>`.',
+  },
+  QUOTA_EXCEEDED: {
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    http: 429,
+    description: 'A rate or concurrency limit of the tenant (or of the tenant for this model) is reached; the message names it, and `retry-after-ms` says when to retry.',
+  },
+  BUDGET_EXHAUSTED: {
+    grpc: GrpcStatus.RESOURCE_EXHAUSTED,
+    http: 429,
+    description: 'A daily or monthly budget, or the request size limit, of the tenant is used up; retrying before the period ends does not help.',
+  },
   PERMISSION_DENIED: {
     grpc: GrpcStatus.PERMISSION_DENIED,
     http: 403,

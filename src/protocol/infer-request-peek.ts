@@ -8,6 +8,8 @@ export interface InferRequestPeek {
   sequenceId: string | null;
   sequenceStart: boolean;
   sequenceEnd: boolean;
+  /** The first dimension of the first input's shape (the batch size when the model batches); -1 when absent. */
+  firstInputDim: number;
 }
 
 // ModelInferRequest: model_name = 1, model_version = 2, parameters = 4 (map<string, InferParameter>).
@@ -16,6 +18,9 @@ export interface InferRequestPeek {
 const MODEL_NAME = 1;
 const MODEL_VERSION = 2;
 const PARAMETERS = 4;
+const INPUTS = 5;
+// InferInputTensor: shape = 3 (repeated int64, packed or not).
+const INPUT_SHAPE = 3;
 
 const outer = newCursor();
 const entry = newCursor();
@@ -31,7 +36,7 @@ const value = newCursor();
  * Not re-entrant: it reuses module-level cursors (the proxy calls it synchronously).
  */
 export function peekInferRequest(buffer: Buffer): InferRequestPeek | null {
-  const peek: InferRequestPeek = { modelName: '', modelVersion: '', sequenceId: null, sequenceStart: false, sequenceEnd: false };
+  const peek: InferRequestPeek = { modelName: '', modelVersion: '', sequenceId: null, sequenceStart: false, sequenceEnd: false, firstInputDim: -1 };
   let offset = 0;
   const limit = buffer.length;
   while (offset < limit) {
@@ -40,6 +45,7 @@ export function peekInferRequest(buffer: Buffer): InferRequestPeek | null {
       if (outer.field === MODEL_NAME) peek.modelName = buffer.toString('utf8', outer.start, outer.end);
       else if (outer.field === MODEL_VERSION) peek.modelVersion = buffer.toString('utf8', outer.start, outer.end);
       else if (outer.field === PARAMETERS && !readSequenceParameter(buffer, outer.start, outer.end, peek)) return null;
+      else if (outer.field === INPUTS && peek.firstInputDim < 0) peek.firstInputDim = firstDimension(buffer, outer.start, outer.end);
     }
     offset = outer.next;
   }
@@ -49,8 +55,8 @@ export function peekInferRequest(buffer: Buffer): InferRequestPeek | null {
 /**
  * Peeks at the beginning of a ModelInferRequest whose full length is `messageLength`
  * while the rest is still arriving: returns the peek as soon as the prefix holds every
- * field before the first field numbered 5 or more (inputs, outputs, raw contents: the
- * tensors), 'more' when it needs more bytes, null when the bytes are malformed.
+ * field before the tensors (fields 1-4) and the first input's metadata (field 5), 'more'
+ * when it needs more bytes, null when the bytes are malformed.
  *
  * Relies on the canonical order of protobuf encoders (every encoder of gRPC's supported
  * languages writes fields in field-number order): fields 1-4 come before the tensors.
@@ -62,11 +68,28 @@ export function peekInferRequestPrefix(prefix: Buffer, messageLength: number): I
   while (offset < prefix.length) {
     const tag = readVarint(prefix, offset, prefix.length);
     if (tag === null) return 'more';
-    if (Math.floor(tag[0] / 8) >= 5) return peekInferRequest(prefix.subarray(0, offset));
+    const field = Math.floor(tag[0] / 8);
+    if (field > INPUTS) return peekInferRequest(prefix.subarray(0, offset));
     if (!readField(prefix, offset, prefix.length, outer)) return 'more';
+    // The first input's metadata (small; its data is in raw_input_contents) gives the batch size.
+    if (field === INPUTS) return peekInferRequest(prefix.subarray(0, outer.next));
     offset = outer.next;
   }
   return 'more';
+}
+
+/** The first value of an InferInputTensor's shape, or -1. */
+function firstDimension(buffer: Buffer, start: number, end: number): number {
+  let offset = start;
+  while (offset < end) {
+    if (!readField(buffer, offset, end, entry)) return -1;
+    if (entry.field === INPUT_SHAPE) {
+      if (entry.wireType === WIRE_VARINT) return entry.varint;
+      if (entry.wireType === WIRE_LENGTH_DELIMITED && entry.end > entry.start) return readVarint(buffer, entry.start, entry.end)?.[0] ?? -1;
+    }
+    offset = entry.next;
+  }
+  return -1;
 }
 
 /** Reads one parameters map entry; only sequence_* keys are decoded further. */

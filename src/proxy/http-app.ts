@@ -1,11 +1,13 @@
 import express, { type Express } from 'express';
 import type { Logger } from '../observability/logger';
 import type { InstancePool } from '../triton/instance-pool';
+import type { Tenancy } from '../tenancy/tenancy';
 import type { Router } from './router';
 
 export interface HttpAppDependencies {
   readonly pool: InstancePool;
   readonly router: Router;
+  readonly tenancy: Tenancy;
   readonly maxMessageBytes: number;
   readonly version: string;
   readonly logger: Logger;

@@ -1,7 +1,7 @@
 import type { TritonTargets } from '../config/triton-targets';
 import type { Logger } from '../observability/logger';
 import { resolveAddresses } from './dns-addresses';
-import { probeInstance } from './instance-probe';
+import { probeInstance, probeMaxBatchSize } from './instance-probe';
 import { TritonInstance } from './triton-instance';
 
 export interface InstancePoolOptions {
@@ -131,6 +131,7 @@ export class InstancePool {
       if (this.stopped || this.instances.get(instance.address) !== instance) return;
       instance.serverReady = result.ready;
       instance.extensions = result.extensions;
+      instance.maxBatchSizes = await this.batchSizes(instance, result.readyModels);
       instance.readyModels = result.readyModels;
       instance.knownModels = result.knownModels;
       instance.consecutiveFailures = 0;
@@ -148,6 +149,28 @@ export class InstancePool {
       this.retryDelays.set(instance.address, Math.min(RETRY_MAX_MS, delay * 2));
       this.schedule(instance, delay);
     }
+  }
+
+  /** max_batch_size of every READY model: known ones kept, new ones read from the instance. */
+  private async batchSizes(instance: TritonInstance, readyModels: ReadonlyMap<string, ReadonlySet<string>>): Promise<Map<string, number>> {
+    const sizes = new Map<string, number>();
+    await Promise.all([...readyModels.keys()].map(async (model) => {
+      const known = instance.maxBatchSizes.get(model);
+      sizes.set(model, known ?? await probeMaxBatchSize(instance.client, model, this.options.probeTimeoutMs).catch(() => 0));
+    }));
+    return sizes;
+  }
+
+  /**
+   * max_batch_size of a model on the instances that serve it (0: unknown or no batching):
+   * with it the proxy counts a request's inferences (its batch dimension).
+   */
+  maxBatchSize(model: string): number {
+    for (const instance of this.instances.values()) {
+      const size = instance.maxBatchSizes.get(model);
+      if (size !== undefined) return size;
+    }
+    return 0;
   }
 
   private eject(instance: TritonInstance, reason: string): void {

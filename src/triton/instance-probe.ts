@@ -41,3 +41,9 @@ export async function probeInstance(client: TritonClient, timeoutMs: number): Pr
   }
   return { ready: ready.ready, extensions: metadata.extensions, readyModels, knownModels };
 }
+
+/** max_batch_size of a model as the instance serves it (0: the model does not batch). */
+export async function probeMaxBatchSize(client: TritonClient, model: string, timeoutMs: number): Promise<number> {
+  const reply = await client.unary<{ config: { max_batch_size?: number } | null }>('ModelConfig', { name: model, version: '' }, { timeoutMs });
+  return Number(reply.config?.max_batch_size ?? 0);
+}

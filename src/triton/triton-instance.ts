@@ -15,6 +15,8 @@ export class TritonInstance {
   serverReady = false;
   /** model name -> versions READY on this instance (from RepositoryIndex). */
   readyModels: ReadonlyMap<string, ReadonlySet<string>> = new Map();
+  /** max_batch_size of each READY model, read once per model (ModelConfig). */
+  maxBatchSizes: ReadonlyMap<string, number> = new Map();
   /** Protocol extensions the instance reports in ServerMetadata. */
   extensions: readonly string[] = [];
   /** Every model name the instance's repository lists, ready or not. */

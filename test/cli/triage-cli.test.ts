@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'mocha';
@@ -81,22 +83,27 @@ describe('the triage command', () => {
 
 describe('triage serve', () => {
   it('starts on the embedded local-triton, serves gRPC and REST, and stops cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [TRIAGE, 'serve', '--listen-address', '127.0.0.1', '--grpc-port', '0', '--http-port', '0', '--log-level', 'warn'], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const dataDir = mkdtempSync(join(tmpdir(), 'triage-cli-data-'));
+    const child = spawn(process.execPath, [TRIAGE, 'serve', '--listen-address', '127.0.0.1', '--grpc-port', '0', '--http-port', '0', '--log-level', 'warn', '--data-dir', dataDir], { cwd: projectRoot(), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.resume();
     let stderr = '';
+    let adminKey = '';
     try {
       const [grpcPort, httpPort] = await new Promise<[number, number]>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no ready line within 30 s; stderr: ${stderr}`)), 30_000);
         child.stderr?.on('data', (chunk: Buffer) => {
           stderr += chunk.toString();
-          const match = /triage ready: gRPC on [^:]+:(\d+), HTTP on [^:]+:(\d+)/.exec(stderr);
-          if (match !== null) { clearTimeout(timer); resolve([Number(match[1]), Number(match[2])]); }
+          const match = /triage ready: gRPC on [^:]+:(\d+), HTTP on [^:]+:(\d+)[\s\S]*admin key [^:]*: (\S+)\n/.exec(stderr);
+          if (match !== null) { clearTimeout(timer); adminKey = match[3] as string; resolve([Number(match[1]), Number(match[2])]); }
         });
         child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}: ${stderr}`)); });
       });
       assert.match(stderr, /instances: embedded local-triton 127\.0\.0\.1:\d+ \(healthy: breast_cancer_mlp, identity_fp32, simple\)/);
       const data = JSON.stringify({ INPUT0: [sixteen((i) => i)], INPUT1: [sixteen(() => 1)] });
-      const { stdout } = await run(process.execPath, [TRIAGE, 'infer', 'simple', '--url', `127.0.0.1:${grpcPort}`, '--data', data]);
+      assert.match(stderr, /redis: embedded redis-server on port \d+/);
+      await assert.rejects(run(process.execPath, [TRIAGE, 'infer', 'simple', '--url', `127.0.0.1:${grpcPort}`, '--data', data]),
+        (error: { stderr: string }) => /UNAUTHENTICATED: no API key/.test(error.stderr), 'without a key, inference is refused');
+      const { stdout } = await run(process.execPath, [TRIAGE, 'infer', 'simple', '--url', `127.0.0.1:${grpcPort}`, '--data', data], { env: { ...process.env, TRIAGE_API_KEY: adminKey } });
       assert.deepEqual((JSON.parse(stdout) as { outputs: { data: number[][] }[] }).outputs[0]?.data, [sixteen((i) => i + 1)]);
       const ready = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
       assert.equal(ready.status, 200);
@@ -107,6 +114,7 @@ describe('triage serve', () => {
         child.kill('SIGKILL');
         await exitCode(child);
       }
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

@@ -9,6 +9,7 @@ import { grpcError } from '../support/grpc-test-client';
 import { inferRequest, int32Buffer, readInt32 } from '../support/infer-request';
 import { startLocalTritonFixture, type LocalTritonFixture } from '../support/local-triton-fixture';
 import { TempRepository } from '../support/temp-repository';
+import { TEST_ADMIN_KEY } from '../support/test-redis';
 import { startTriageFixture, type TriageFixture } from '../support/triage-fixture';
 
 const INT64_IDENTITY = `name: "identity_int64"
@@ -53,7 +54,7 @@ describe('gateway: the gRPC front door relays bytes', () => {
         (compressing as unknown as Record<string, (...args: unknown[]) => void>)['ModelInfer']?.call(compressing, inferRequest('simple', [
           { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], raw: int32Buffer(a) },
           { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], raw: int32Buffer(b) },
-        ]), (error: Error | null, value: InferResponse) => (error === null ? resolve(value) : reject(error)));
+        ]), gateway.client.withKey(), (error: Error | null, value: InferResponse) => (error === null ? resolve(value) : reject(error)));
       });
       assert.deepEqual(readInt32(response.raw_output_contents[0] as Buffer), a.map((x) => x + 5));
       assert.deepEqual(readInt32(response.raw_output_contents[1] as Buffer), a.map((x) => x - 5));
@@ -114,7 +115,7 @@ describe('gateway: the gRPC front door relays bytes', () => {
     const session = connect(`http://${gateway.address}`);
     try {
       const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
-        const stream = session.request({ ':method': 'POST', ':path': '/inference.GRPCInferenceService/ModelInfer', 'content-type': 'application/grpc', te: 'trailers' });
+        const stream = session.request({ ':method': 'POST', ':path': '/inference.GRPCInferenceService/ModelInfer', 'content-type': 'application/grpc', te: 'trailers', authorization: `Bearer ${TEST_ADMIN_KEY}` });
         stream.on('response', (headers) => { if (headers['grpc-status'] !== undefined) resolve(headers as Record<string, unknown>); });
         stream.on('trailers', (headers) => resolve(headers as Record<string, unknown>));
         stream.on('error', reject);

@@ -96,7 +96,7 @@ function cancellableInfer(client: TritonTestClient, request: Record<string, unkn
   const method = (client.inference as unknown as Record<string, (...args: unknown[]) => ClientUnaryCall>)['ModelInfer'] as (...args: unknown[]) => ClientUnaryCall;
   let call: ClientUnaryCall | undefined;
   const done = new Promise<InferResponse>((resolve, reject) => {
-    call = method.call(client.inference, request, new Metadata(), { deadline: Date.now() + 20_000 },
+    call = method.call(client.inference, request, client.withKey(), { deadline: Date.now() + 20_000 },
       (error: ServiceError | null, response: InferResponse) => (error === null ? resolve(response) : reject(error)));
   });
   return { call: call as ClientUnaryCall, done };
@@ -106,7 +106,7 @@ function cancellableInfer(client: TritonTestClient, request: Record<string, unkn
 function runStream(client: TritonTestClient, requests: readonly Record<string, unknown>[]): Promise<{ responses: StreamResponse[]; status: StatusObject }> {
   const method = (client.inference as unknown as Record<string, (metadata: Metadata, options: unknown) => ClientDuplexStream<unknown, StreamResponse>>)['ModelStreamInfer'];
   assert.ok(method !== undefined);
-  const call = method.call(client.inference, new Metadata(), { deadline: Date.now() + 20_000 });
+  const call = method.call(client.inference, client.withKey(), { deadline: Date.now() + 20_000 });
   const responses: StreamResponse[] = [];
   return new Promise((resolve) => {
     let final: StatusObject | null = null;

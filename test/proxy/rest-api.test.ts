@@ -1,3 +1,4 @@
+import { sharedRedisUrl, TEST_ADMIN_KEY, uniquePrefix } from '../support/test-redis';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -70,11 +71,11 @@ describe('triage serve: KServe v2 REST on the HTTP port', function () {
   let client: TritonTestClient;
   let base: string;
 
-  const get = (path: string): Promise<Response> => fetch(`${base}${path}`);
+  const get = (path: string, headers: Record<string, string> = {}): Promise<Response> => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers } });
   const postJson = (path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> =>
-    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers }, body: JSON.stringify(body) });
   const postBytes = (path: string, body: Buffer, headers: Record<string, string>): Promise<Response> =>
-    fetch(`${base}${path}`, { method: 'POST', headers, body });
+    fetch(`${base}${path}`, { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers }, body });
   const errorOf = async (response: Response): Promise<string> => ((await response.json()) as { error: string }).error;
 
   const simpleInputs = (a: number[], b: number[]): unknown[] => [
@@ -94,9 +95,12 @@ describe('triage serve: KServe v2 REST on the HTTP port', function () {
       probeIntervalMs: 200,
       probeTimeoutMs: 1_000,
       shutdownGraceMs: 1_000,
+      redisUrl: await sharedRedisUrl(),
+      redisPrefix: uniquePrefix(),
+      adminKey: TEST_ADMIN_KEY,
     };
     triage = await startTriage(settings, silentLogger());
-    client = new TritonTestClient(`127.0.0.1:${triage.grpcPort}`);
+    client = new TritonTestClient(`127.0.0.1:${triage.grpcPort}`, undefined, TEST_ADMIN_KEY);
     base = `http://127.0.0.1:${triage.httpPort}`;
   });
 

@@ -1,3 +1,4 @@
+import { sharedRedisUrl, TEST_ADMIN_KEY, uniquePrefix } from '../support/test-redis';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import { parseSettings } from '../../src/config/parse-settings';
@@ -64,7 +65,7 @@ describe('triage serve: KServe v2 REST through identity models: BYTES, BOOL, INT
   let url: string;
 
   const post = (body: string | Buffer, headers: Record<string, string> = {}): Promise<Response> =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}`, ...headers }, body });
 
   /** Posts a binary request; answers the JSON header and the binary outputs by name. */
   async function postBinary(header: unknown, tensors: readonly Buffer[]): Promise<{ outputs: RestOutput[]; binary: Map<string, Buffer> }> {
@@ -99,6 +100,9 @@ describe('triage serve: KServe v2 REST through identity models: BYTES, BOOL, INT
       probeIntervalMs: 200,
       probeTimeoutMs: 1_000,
       shutdownGraceMs: 1_000,
+      redisUrl: await sharedRedisUrl(),
+      redisPrefix: uniquePrefix(),
+      adminKey: TEST_ADMIN_KEY,
     };
     triage = await startTriage(settings, silentLogger());
     url = `http://127.0.0.1:${triage.httpPort}/v2/models/${MODEL}/infer`;
@@ -216,7 +220,7 @@ describe('triage serve: KServe v2 REST through identity models: BYTES, BOOL, INT
 
     it('answers 504 when the Triage-Timeout-Ms header passes before the instance answers', async () => {
       const started = Date.now();
-      const response = await fetch(slowUrl(), { method: 'POST', headers: { 'triage-timeout-ms': '200' }, body: slowBody });
+      const response = await fetch(slowUrl(), { method: 'POST', headers: { 'triage-timeout-ms': '200', authorization: `Bearer ${TEST_ADMIN_KEY}` }, body: slowBody });
       assert.equal(response.status, 504);
       assert.match((await response.json() as { error: string }).error, /Deadline exceeded/i);
       assert.ok(Date.now() - started < 1_500, 'answered at the deadline, not when the instance was done');
@@ -224,7 +228,7 @@ describe('triage serve: KServe v2 REST through identity models: BYTES, BOOL, INT
 
     it('cancels the instance call when the client goes away', async () => {
       const controller = new AbortController();
-      const request = fetch(slowUrl(), { method: 'POST', body: slowBody, signal: controller.signal }).catch((error: unknown) => error);
+      const request = fetch(slowUrl(), { method: 'POST', headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` }, body: slowBody, signal: controller.signal }).catch((error: unknown) => error);
       const instance = triage.pool.list()[0];
       assert.ok(instance !== undefined);
       await waitFor(() => instance.outstanding === 1, 'the call reaches the instance');

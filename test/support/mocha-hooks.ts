@@ -3,10 +3,13 @@
  * timer, worker or child process left open would keep CI waiting forever, so the
  * suite fails, names what leaked, and exits.
  */
+import { stopSharedRedis } from './test-redis';
+
 const ALLOWED = new Set(['TTYWrap', 'PipeWrap', 'FSReqCallback', 'FSReqPromise', 'SignalWrap']);
 
 export const mochaHooks = {
   async afterAll(this: unknown): Promise<void> {
+    await stopSharedRedis();
     await new Promise((resolve) => setTimeout(resolve, 300));
     const leaked = process.getActiveResourcesInfo().filter((resource) => !ALLOWED.has(resource));
     // mocha's own timeout timer for this hook is active while it runs.

@@ -3,6 +3,7 @@ import { parseSettings } from '../../src/config/parse-settings';
 import { startTriage, type RunningTriage, type ServeSettings } from '../../src/main';
 import { silentLogger } from '../../src/observability/logger';
 import { TritonTestClient } from './grpc-test-client';
+import { sharedRedisUrl, TEST_ADMIN_KEY, uniquePrefix } from './test-redis';
 
 export interface TriageFixture {
   readonly triage: RunningTriage;
@@ -27,11 +28,15 @@ export async function startTriageFixture(instances: readonly string[], overrides
     probeIntervalMs: 200,
     probeTimeoutMs: 500,
     shutdownGraceMs: 1_000,
+    redisUrl: await sharedRedisUrl(),
+    redisPrefix: uniquePrefix(),
+    adminKey: TEST_ADMIN_KEY,
+    usageFlushMs: 100,
     ...overrides,
   };
   const triage = await startTriage(settings, silentLogger());
   const address = `127.0.0.1:${triage.grpcPort}`;
-  const client = new TritonTestClient(address);
+  const client = new TritonTestClient(address, undefined, TEST_ADMIN_KEY);
   let stopping: Promise<void> | null = null;
   return {
     triage,

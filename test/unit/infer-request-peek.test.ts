@@ -24,14 +24,14 @@ describe('peeking at a serialized ModelInferRequest', () => {
       inputs: [{ name: 'features', datatype: 'FP32', shape: [1, 30] }],
       raw_input_contents: [big],
     });
-    assert.deepEqual(peekInferRequest(bytes), { modelName: 'breast_cancer_mlp', modelVersion: '12', sequenceId: null, sequenceStart: false, sequenceEnd: false });
+    assert.deepEqual(peekInferRequest(bytes), { modelName: 'breast_cancer_mlp', modelVersion: '12', sequenceId: null, sequenceStart: false, sequenceEnd: false, firstInputDim: 1 });
   });
 
   it('finds the fields whatever their order on the wire', () => {
     const name = encode({ model_name: 'm' });
     const version = encode({ model_version: '3' });
     const inputs = encode({ raw_input_contents: [Buffer.from('abc')] });
-    assert.deepEqual(peekInferRequest(Buffer.concat([inputs, version, name])), { modelName: 'm', modelVersion: '3', sequenceId: null, sequenceStart: false, sequenceEnd: false });
+    assert.deepEqual(peekInferRequest(Buffer.concat([inputs, version, name])), { modelName: 'm', modelVersion: '3', sequenceId: null, sequenceStart: false, sequenceEnd: false, firstInputDim: -1 });
   });
 
   it('reads sequence_id as int64, uint64 or string, and the start and end flags', () => {
@@ -53,6 +53,6 @@ describe('peeking at a serialized ModelInferRequest', () => {
     assert.equal(peekInferRequest(bytes.subarray(0, bytes.length - 1)), null, 'truncated payload');
     assert.equal(peekInferRequest(Buffer.from([0x0a, 0xff])), null, 'truncated length');
     assert.equal(peekInferRequest(Buffer.from([0x0f])), null, 'wire type 7 does not exist');
-    assert.deepEqual(peekInferRequest(Buffer.alloc(0)), { modelName: '', modelVersion: '', sequenceId: null, sequenceStart: false, sequenceEnd: false });
+    assert.deepEqual(peekInferRequest(Buffer.alloc(0)), { modelName: '', modelVersion: '', sequenceId: null, sequenceStart: false, sequenceEnd: false, firstInputDim: -1 });
   });
 });

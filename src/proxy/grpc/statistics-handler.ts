@@ -33,7 +33,7 @@ export function statisticsHandler(pool: InstancePool, router: Router, logger: Lo
 export async function collectModelStatistics(pool: InstancePool, router: Router, request: StatisticsRequest, timeoutMs = PROBE_TIMEOUT_MS): Promise<Record<string, unknown>[]> {
   let instances = pool.list().filter((instance) => instance.isRoutable());
   if (request.name !== '') {
-    await router.route({ modelName: request.name, modelVersion: request.version, sequenceId: null, sequenceStart: false, sequenceEnd: false });
+    await router.route({ modelName: request.name, modelVersion: request.version, sequenceId: null, sequenceStart: false, sequenceEnd: false, firstInputDim: -1 });
     instances = pool.candidates(request.name, request.version);
   }
   const reports = await Promise.all(instances.map((instance) =>

@@ -3,13 +3,26 @@ import { constants, type ClientHttp2Session, type ClientHttp2Stream, type Incomi
 import { relayedHeaders, upstreamRequestHeaders } from './forwarded-headers';
 import { FirstMessage, GrpcFrameScanner } from './grpc-frame-scanner';
 import { encodeGrpcMessage, replyStatus } from './grpc-status-reply';
+import { MessageAppender } from './message-appender';
+
+/** How a relayed call ended, for accounting. */
+export interface CallResult {
+  /** Bytes of the request stream (gRPC frames) sent upstream. */
+  readonly bytesIn: number;
+  /** Bytes of the response stream relayed to the client. */
+  readonly bytesOut: number;
+  /** The gRPC status the client got (2, UNKNOWN, when none was seen). */
+  readonly status: number;
+}
 
 /** Where a call goes, and the hooks that account for it there. */
 export interface CallTarget {
   readonly address: string;
+  /** Bytes appended to every request message (e.g. an encoded `priority` parameter), or null. */
+  readonly appendToMessages: Buffer | null;
   /** Called once when the upstream stream opens, and `finished` once when it closes. */
   started(): void;
-  finished(): void;
+  finished(result: CallResult): void;
 }
 
 export interface CallRouting {
@@ -20,7 +33,7 @@ export interface CallRouting {
    * when the routing layer has answered the client itself. Rejects with a
    * CallFailure to answer the client with that status.
    */
-  choose(first: FirstMessage | null, clientEnded: boolean): 'more' | CallTarget | Promise<CallTarget | null>;
+  choose(first: FirstMessage | null, clientEnded: boolean): 'more' | CallTarget | null | Promise<CallTarget | null>;
   /** The target could not be reached (nothing was sent to it): another target to try once, or null. */
   unreachable(target: CallTarget, reason: string): CallTarget | null;
   readonly needsFirstMessage: boolean;
@@ -31,12 +44,17 @@ export interface CallLimits {
 }
 
 /** The connection to an address: at once when it is established, else a promise of it. */
+/** Turns anything thrown by the routing layer into the failure to answer with. */
+export type FailureOf = (error: unknown) => CallFailure;
+
 export type SessionSource = (address: string) => ClientHttp2Session | Promise<ClientHttp2Session>;
 
 /** gRPC failure as the routing layer reports it. */
 export interface CallFailure {
   readonly code: status;
   readonly message: string;
+  /** Metadata to send with the status (e.g. retry-after-ms). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 const END_STREAM = constants.NGHTTP2_FLAG_END_STREAM;
@@ -62,6 +80,10 @@ export class ProxiedCall {
   private finished = false;
   private trailers: IncomingHttpHeaders | null = null;
   private upstreamFailure: CallFailure | null = null;
+  private appender: MessageAppender | null = null;
+  private bytesIn = 0;
+  private bytesOut = 0;
+  private finalStatus: number = status.UNKNOWN;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -70,6 +92,7 @@ export class ProxiedCall {
     private readonly routingPolicy: CallRouting,
     private readonly sessions: SessionSource,
     private readonly limits: CallLimits,
+    private readonly failureOf: FailureOf,
   ) {
     this.requestScanner = new GrpcFrameScanner(limits.maxMessageBytes);
     this.responseScanner = new GrpcFrameScanner(limits.maxMessageBytes);
@@ -92,7 +115,7 @@ export class ProxiedCall {
     }
     const upstream = this.upstream;
     if (upstream !== null) {
-      if (!upstream.write(chunk)) {
+      if (!this.writeUpstream(upstream, chunk)) {
         this.stream.pause();
         upstream.once('drain', () => this.stream.resume());
       }
@@ -115,9 +138,20 @@ export class ProxiedCall {
   }
 
   private route(): void {
-    const decision = this.routingPolicy.choose(this.routingPolicy.needsFirstMessage ? this.first : null, this.clientEnded);
+    let decision: ReturnType<CallRouting['choose']>;
+    try {
+      decision = this.routingPolicy.choose(this.routingPolicy.needsFirstMessage ? this.first : null, this.clientEnded);
+    } catch (error) {
+      this.routing = true;
+      this.fail(this.failureOf(error));
+      return;
+    }
     if (decision === 'more') return;
     this.routing = true;
+    if (decision === null) {
+      this.finished = true;
+      return;
+    }
     if (!(decision instanceof Promise)) {
       this.connect(decision, true);
       return;
@@ -127,7 +161,7 @@ export class ProxiedCall {
         if (target === null) this.finished = true;
         else this.connect(target, true);
       },
-      (failure: CallFailure) => this.fail(failure),
+      (error: unknown) => this.fail(this.failureOf(error)),
     );
   }
 
@@ -159,16 +193,20 @@ export class ProxiedCall {
     }
     target.started();
     this.upstream = upstream;
+    if (target.appendToMessages !== null) this.appender = new MessageAppender(target.appendToMessages);
     upstream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onUpstreamResponse(headers, flags));
-    upstream.on('trailers', (trailers: IncomingHttpHeaders) => { this.trailers = trailers; });
+    upstream.on('trailers', (trailers: IncomingHttpHeaders) => {
+      this.trailers = trailers;
+      this.finalStatus = Number(trailers['grpc-status'] ?? status.UNKNOWN);
+    });
     upstream.on('data', (chunk: Buffer) => this.onUpstreamData(chunk));
     upstream.on('end', () => this.onUpstreamEnd());
     upstream.on('error', () => { /* 'close' follows */ });
     upstream.on('close', () => {
-      target.finished();
       this.onUpstreamClose(target);
+      target.finished({ bytesIn: this.bytesIn, bytesOut: this.bytesOut, status: this.finalStatus });
     });
-    for (const chunk of this.first.received()) upstream.write(chunk);
+    for (const chunk of this.first.received()) this.writeUpstream(upstream, chunk);
     if (this.clientEnded) upstream.end();
   }
 
@@ -176,6 +214,7 @@ export class ProxiedCall {
     if (this.finished || this.stream.headersSent) return;
     if ((flags & END_STREAM) !== 0 || headers['grpc-status'] !== undefined) {
       this.finished = true;
+      this.finalStatus = Number(headers['grpc-status'] ?? status.UNKNOWN);
       this.stream.respond(relayedHeaders(headers, true), { endStream: true });
       return;
     }
@@ -191,6 +230,7 @@ export class ProxiedCall {
       this.upstream?.close(constants.NGHTTP2_CANCEL);
       return;
     }
+    this.bytesOut += chunk.length;
     if (!this.stream.write(chunk)) {
       const upstream = this.upstream;
       upstream?.pause();
@@ -215,14 +255,24 @@ export class ProxiedCall {
   private fail(failure: CallFailure): void {
     if (this.finished && this.stream.headersSent) return;
     this.finished = true;
+    this.finalStatus = failure.code;
     const upstream = this.upstream;
     if (upstream !== null && !upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
     if (!this.stream.headersSent) {
-      replyStatus(this.stream, failure.code, failure.message);
+      replyStatus(this.stream, failure.code, failure.message, failure.headers ?? {});
       return;
     }
     this.trailers = { 'grpc-status': String(failure.code), 'grpc-message': encodeGrpcMessage(failure.message) };
     if (!this.stream.writableEnded) this.stream.end();
+  }
+
+  /** Writes one request chunk upstream (with bytes appended to each message when asked); false when the upstream buffer is full. */
+  private writeUpstream(upstream: ClientHttp2Stream, chunk: Buffer): boolean {
+    this.bytesIn += chunk.length;
+    if (this.appender === null) return upstream.write(chunk);
+    let room = true;
+    for (const piece of this.appender.push(chunk)) room = upstream.write(piece);
+    return room;
   }
 
   private sendTrailers(): void {

@@ -8,6 +8,7 @@ import type { ModelRoutesContext } from './model-routes';
 import { requestDeadline } from './request-deadline';
 import { sendRestError } from './rest-error';
 import { abortWhenClientLeaves, modelOf } from './rest-reply';
+import { principalOf } from './rest-authentication';
 import { routedCall } from './routed-call';
 
 /**
@@ -16,6 +17,17 @@ import { routedCall } from './routed-call';
  * ModelInfer; the instance's answer goes back as JSON or binary as the client asked.
  * The body arrives decompressed and within the size limit (the raw body parser).
  */
+/** A request's inferences: its batch dimension when the model batches, else 1. */
+function inferenceCount(context: ModelRoutesContext, model: string, message: { inputs?: { shape?: (number | string)[] }[] }): number {
+  const first = Number(message.inputs?.[0]?.shape?.[0] ?? -1);
+  return context.pool.maxBatchSize(model) > 0 && first > 0 ? first : 1;
+}
+
+/** The request with the tenant's Triton priority set (replacing any the client sent). */
+function withPriority<T extends { parameters?: Record<string, unknown> }>(message: T, priority: number): T {
+  return { ...message, parameters: { ...(message.parameters ?? {}), priority: { uint64_param: String(priority) } } };
+}
+
 export function inferRoute(context: ModelRoutesContext): (request: Request, response: Response) => Promise<void> {
   return async (request, response) => {
     try {
@@ -23,9 +35,24 @@ export function inferRoute(context: ModelRoutesContext): (request: Request, resp
       const { name, version } = modelOf(request);
       const { header, binary } = splitInferBody(request.body, request.headers[HEADER_LENGTH_HEADER]);
       const { message, binaryOutputs } = inferRequestFromJson(header, binary, name, version);
-      const options = { deadline: requestDeadline(request), signal: abortWhenClientLeaves(response) };
-      const inferResponse = await routedCall<ModelInferResponse>(context, 'ModelInfer', message, options);
+      const principal = principalOf(response);
+      const inferences = inferenceCount(context, name, message);
+      const admission = await context.tenancy.admission.admit(principal.tenantId, principal.quotas, name, inferences, request.body.length);
+      const startedMs = Date.now();
+      let inferResponse: ModelInferResponse;
+      try {
+        const priority = principal.quotas.priority ?? 0;
+        const routed = priority > 0 ? withPriority(message, priority) : message;
+        const options = { deadline: requestDeadline(request), signal: abortWhenClientLeaves(response) };
+        inferResponse = await routedCall<ModelInferResponse>(context, 'ModelInfer', routed, options);
+      } catch (error) {
+        context.tenancy.meter.record(principal.tenantId, name, { inferences, bytesIn: request.body.length, bytesOut: 0, error: true, latencyMs: Date.now() - startedMs });
+        throw error;
+      } finally {
+        admission.release();
+      }
       const reply = inferResponseToRest(inferResponse, binaryOutputs);
+      context.tenancy.meter.record(principal.tenantId, name, { inferences, bytesIn: request.body.length, bytesOut: reply.byteLength, error: false, latencyMs: Date.now() - startedMs });
       if (response.destroyed) return;
       response.status(200);
       response.setHeader('content-type', reply.contentType);

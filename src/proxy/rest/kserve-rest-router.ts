@@ -2,6 +2,7 @@ import express, { Router as ExpressRouter, type NextFunction, type Request, type
 import { serverMetadata } from '../grpc/server-handlers';
 import type { HttpAppDependencies } from '../http-app';
 import { inferRoute } from './infer-route';
+import { restAuthentication } from './rest-authentication';
 import { modelConfigRoute, modelMetadataRoute, modelReadyRoute, modelStatisticsRoute, type ModelRoutesContext } from './model-routes';
 import { sendRestError } from './rest-error';
 import { sendExactJson } from './rest-reply';
@@ -16,7 +17,11 @@ const MODEL = '/v2/models/:model{/versions/:version}';
  * call is translated to the GRPCInferenceService call the gRPC front door would route.
  */
 export function kserveRestRouter(dependencies: HttpAppDependencies): ExpressRouter {
-  const context: ModelRoutesContext = { pool: dependencies.pool, router: dependencies.router, logger: dependencies.logger.child({ component: 'kserve-rest' }) };
+  const context: ModelRoutesContext = { pool: dependencies.pool, router: dependencies.router, tenancy: dependencies.tenancy, logger: dependencies.logger.child({ component: 'kserve-rest' }) };
+  const authenticator = dependencies.tenancy.authenticator;
+  const reader = restAuthentication(authenticator, ['infer', 'read'], context.logger);
+  const admin = restAuthentication(authenticator, ['admin'], context.logger);
+  const inferrer = restAuthentication(authenticator, ['infer'], context.logger);
   const router = ExpressRouter();
   const get = (path: string, handler: express.RequestHandler): void => {
     router.route(path).get(handler).all(methodNotAllowed('GET'));
@@ -31,13 +36,15 @@ export function kserveRestRouter(dependencies: HttpAppDependencies): ExpressRout
     sendExactJson(response, serverMetadata(dependencies.pool, dependencies.version));
   });
   // Before MODEL, which would otherwise take "stats" for a model name.
-  get('/v2/models/stats', modelStatisticsRoute(context));
-  get(`${MODEL}/stats`, modelStatisticsRoute(context));
-  get(`${MODEL}/ready`, modelReadyRoute(context));
-  get(`${MODEL}/config`, modelConfigRoute(context));
-  get(MODEL, modelMetadataRoute(context));
+  // Statistics sum every tenant's traffic: admins only. Model metadata: infer or read.
+  router.route('/v2/models/stats').get(admin, modelStatisticsRoute(context)).all(methodNotAllowed('GET'));
+  router.route(`${MODEL}/stats`).get(admin, modelStatisticsRoute(context)).all(methodNotAllowed('GET'));
+  router.route(`${MODEL}/ready`).get(reader, modelReadyRoute(context)).all(methodNotAllowed('GET'));
+  router.route(`${MODEL}/config`).get(reader, modelConfigRoute(context)).all(methodNotAllowed('GET'));
+  router.route(MODEL).get(reader, modelMetadataRoute(context)).all(methodNotAllowed('GET'));
   const body = express.raw({ type: () => true, limit: dependencies.maxMessageBytes, inflate: true });
-  router.route(`${MODEL}/infer`).post(body, inferRoute(context)).all(methodNotAllowed('POST'));
+  // The key is checked before the body is read: an unauthenticated client cannot make triage buffer a large body.
+  router.route(`${MODEL}/infer`).post(inferrer, body, inferRoute(context)).all(methodNotAllowed('POST'));
   // Errors of the body parser (too large, unknown encoding, aborted) arrive here.
   router.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
     sendRestError(response, error, context.logger, 'request body');

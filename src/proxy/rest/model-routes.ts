@@ -1,3 +1,4 @@
+import type { Tenancy } from '../../tenancy/tenancy';
 import type { Request, Response } from 'express';
 import { isTriageError } from '../../errors/triage-error';
 import type { Logger } from '../../observability/logger';
@@ -11,6 +12,7 @@ import { routedCall, type RoutedCallContext } from './routed-call';
 import { statisticsJson } from './statistics-json';
 
 export interface ModelRoutesContext extends RoutedCallContext {
+  readonly tenancy: Tenancy;
   readonly logger: Logger;
 }
 

@@ -3,6 +3,7 @@ import { errorCodeSpec } from '../../errors/error-codes';
 import { httpStatusOfGrpc } from '../../errors/grpc-http-status';
 import { asTriageError, isTriageError } from '../../errors/triage-error';
 import type { Logger } from '../../observability/logger';
+import { QuotaRefusal } from '../../tenancy/quota-refusal';
 
 /** What an error becomes on the REST port; `errorId` is set for triage's own errors. */
 export interface RestError {
@@ -48,7 +49,15 @@ export function restError(error: unknown, logger: Logger, route: string): RestEr
   const fields = { route, code: triageError.code, errorId: triageError.id, reason: triageError.message };
   if (triageError.code === 'INTERNAL') logger.error(fields, 'REST request failed');
   else logger.debug(fields, 'REST request refused');
-  return { status: errorCodeSpec(triageError.code).http, message: triageError.message, errorId: triageError.id };
+  const headers = triageError instanceof QuotaRefusal ? quotaHeaders(triageError) : undefined;
+  return { status: errorCodeSpec(triageError.code).http, message: triageError.message, errorId: triageError.id, ...(headers === undefined ? {} : { headers }) };
+}
+
+/** A quota refusal's metadata, plus HTTP's Retry-After (whole seconds) when a retry can help. */
+function quotaHeaders(refusal: QuotaRefusal): Record<string, string> {
+  const headers = refusal.headers();
+  if (refusal.retryAfterMs !== null) headers['retry-after'] = String(Math.max(1, Math.ceil(refusal.retryAfterMs / 1000)));
+  return headers;
 }
 
 function bodyError(error: BodyError): RestError {

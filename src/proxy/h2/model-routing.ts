@@ -1,0 +1,151 @@
+import { status } from '@grpc/grpc-js';
+import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
+import { gunzipSync, inflateSync } from 'node:zlib';
+import { TriageError } from '../../errors/triage-error';
+import { peekInferRequest, peekInferRequestPrefix, type InferRequestPeek } from '../../protocol/infer-request-peek';
+import { encodeUint64Parameter } from '../../protocol/wire-writer';
+import { requireScope } from '../../tenancy/authenticator';
+import { modelAllowed } from '../../tenancy/quota-config';
+import type { Admission } from '../../tenancy/quota-admission';
+import type { Principal } from '../../tenancy/tenancy-records';
+import type { TritonInstance } from '../../triton/triton-instance';
+import type { FrontDoorOptions } from './h2-front-door';
+import type { FirstMessage } from './grpc-frame-scanner';
+import { replyEmptyMessage, replyStatus } from './grpc-status-reply';
+import { header } from './local-routing';
+import { andThen } from './maybe-async';
+import type { CallRouting, CallTarget } from './proxied-call';
+
+const SERVICE = '/inference.GRPCInferenceService/';
+const MODEL_READY = `${SERVICE}ModelReady`;
+const MODEL_STREAM_INFER = `${SERVICE}ModelStreamInfer`;
+const INFERENCE_METHODS = new Set([`${SERVICE}ModelInfer`, MODEL_STREAM_INFER]);
+
+/** Encoded `priority` parameters, one per level, built once. */
+const priorityParameters = new Map<number, Buffer>();
+
+/**
+ * Routing of a model call: read the first message's routing fields; authenticate the
+ * key (scope `infer`, or `read` for metadata); check the tenant may use the model; for
+ * inference, admit the request against the tenant's quotas (one Redis round trip, none
+ * without quotas) and append its priority; pick the instance. Each step is synchronous
+ * when its answer is already known. ModelReady answers "not ready" itself when no
+ * instance serves the model, as Triton answers for a model it does not have.
+ */
+export function modelRouting(options: FrontDoorOptions, path: string, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): CallRouting {
+  const { authenticator, admission, meter } = options.tenancy;
+  const inference = INFERENCE_METHODS.has(path);
+  let peek: InferRequestPeek | null = null;
+  let chosen: TritonInstance | null = null;
+  let principal: Principal | null = null;
+  let admitted: Admission | null = null;
+  let inferences = 1;
+  const startedMs = Date.now();
+
+  const targetOf = (instance: TritonInstance): CallTarget => {
+    chosen = instance;
+    const priority = inference ? principal?.quotas.priority ?? 0 : 0;
+    return {
+      address: instance.address,
+      appendToMessages: priority > 0 ? priorityParameter(priority) : null,
+      started: () => { instance.outstanding += 1; },
+      finished: (result) => {
+        instance.outstanding -= 1;
+        settle(result.bytesIn, result.bytesOut, result.status !== status.OK);
+      },
+    };
+  };
+
+  /** Releases the admission and meters the call, exactly once, however it ended. */
+  let settled = false;
+  const settle = (bytesIn: number, bytesOut: number, error: boolean): void => {
+    if (settled) return;
+    settled = true;
+    admitted?.release();
+    if (inference && principal !== null && peek !== null) {
+      meter.record(principal.tenantId, peek.modelName, { inferences, bytesIn, bytesOut, error, latencyMs: Date.now() - startedMs });
+    }
+  };
+  // A call refused or cut before it reached an instance still releases its admission.
+  stream.once('close', () => { if (chosen === null) settle(0, 0, true); });
+
+  return {
+    needsFirstMessage: true,
+    choose: (first: FirstMessage | null, clientEnded: boolean) => {
+      const message = first as FirstMessage;
+      if (clientEnded && message.byteLength === 0) {
+        // A stream may carry no message at all; a unary call must carry one.
+        if (path === MODEL_STREAM_INFER) replyStatus(stream, status.OK, '');
+        else replyStatus(stream, status.INVALID_ARGUMENT, 'the call carried no request message');
+        return Promise.resolve(null);
+      }
+      const read = readPeek(message, headers, clientEnded);
+      if (read === 'more') return 'more';
+      if (read === null) throw new TriageError('INVALID_ARGUMENT', 'the request is not a valid protobuf message (or its compression is not gzip or deflate)');
+      peek = read;
+      const model = read.modelName;
+      return andThen(authenticator.authenticate(header(headers['authorization']), header(headers['x-api-key'])), (who) => {
+        principal = who;
+        if (inference || !who.scopes.has('read')) requireScope(who, 'infer');
+        if (model !== '' && !modelAllowed(who.quotas, model)) {
+          throw new TriageError('PERMISSION_DENIED', `tenant ${who.tenantId} may not use model '${model}' (allowed_models of its quotas)`);
+        }
+        if (inference) {
+          const batch = options.pool.maxBatchSize(model);
+          inferences = batch > 0 && read.firstInputDim > 0 ? read.firstInputDim : 1;
+        }
+        const admittedOrNot = inference ? admission.admit(who.tenantId, who.quotas, model, inferences, message.header()?.length ?? 0) : null;
+        return andThen(admittedOrNot, (ticket) => {
+          admitted = ticket;
+          const immediate = options.router.tryRoute(read);
+          if (!(immediate instanceof TriageError)) return targetOf(immediate);
+          return options.router.routeAfterRefresh(read, immediate).then(targetOf, (error: unknown) => {
+            if (path === MODEL_READY && error instanceof TriageError) {
+              replyEmptyMessage(stream);
+              return null;
+            }
+            throw error;
+          });
+        });
+      });
+    },
+    unreachable: (_target: CallTarget, reason: string) => {
+      if (chosen === null || peek === null) return null;
+      options.pool.reportUnreachable(chosen, reason);
+      const next = options.router.tryRoute(peek, chosen);
+      return next instanceof Error ? null : targetOf(next);
+    },
+  };
+}
+
+function priorityParameter(level: number): Buffer {
+  let encoded = priorityParameters.get(level);
+  if (encoded === undefined) {
+    encoded = encodeUint64Parameter('priority', level);
+    priorityParameters.set(level, encoded);
+  }
+  return encoded;
+}
+
+/**
+ * The routing fields of the first message: read from its beginning when it is not
+ * compressed; a compressed message is read whole and inflated (gzip or deflate, per
+ * grpc-encoding), while the original bytes are what gets forwarded.
+ */
+function readPeek(first: FirstMessage, headers: IncomingHttpHeaders, clientEnded: boolean): InferRequestPeek | null | 'more' {
+  const frame = first.header();
+  if (frame === null) return clientEnded ? null : 'more';
+  if (!frame.compressed) {
+    const read = peekInferRequestPrefix(first.body(frame.length), frame.length);
+    return read === 'more' && clientEnded ? null : read;
+  }
+  if (first.byteLength < 5 + frame.length) return clientEnded ? null : 'more';
+  try {
+    const body = first.body(frame.length);
+    const encoding = headers['grpc-encoding'];
+    const inflated = encoding === 'gzip' ? gunzipSync(body) : encoding === 'deflate' ? inflateSync(body) : null;
+    return inflated === null ? null : peekInferRequest(inflated);
+  } catch {
+    return null;
+  }
+}

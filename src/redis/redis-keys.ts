@@ -1,0 +1,28 @@
+/**
+ * Every key triage writes, under one prefix. Keys of one tenant share the hash tag
+ * {t:<id>}, so one Lua script touches one slot under Redis Cluster.
+ */
+export class RedisKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Set of every tenant id. */
+  tenants(): string { return `${this.prefix}tenants`; }
+  /** Hash: tenant name -> id (names are unique). */
+  tenantNames(): string { return `${this.prefix}tenant-names`; }
+  tenant(tenantId: string): string { return `${this.tenantScope(tenantId)}:tenant`; }
+  tenantKeys(tenantId: string): string { return `${this.tenantScope(tenantId)}:keys`; }
+  quotas(tenantId: string): string { return `${this.tenantScope(tenantId)}:quotas`; }
+  /** Hash of one API key, found by its public key id. */
+  apiKey(keyId: string): string { return `${this.prefix}key:${keyId}`; }
+  usage(tenantId: string, day: string): string { return `${this.tenantScope(tenantId)}:usage:${day}`; }
+  /** Pub/sub channel telling every process to drop cached keys, tenants and quotas. */
+  invalidation(): string { return `${this.prefix}invalidate`; }
+  /** The prefix of every admission key of a tenant (and model, for model overrides). */
+  admission(tenantId: string, model: string | null): string {
+    return model === null ? `${this.tenantScope(tenantId)}:q` : `${this.tenantScope(tenantId)}:q:m:${model}`;
+  }
+
+  private tenantScope(tenantId: string): string {
+    return `${this.prefix}{t:${tenantId}}`;
+  }
+}

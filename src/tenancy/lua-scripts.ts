@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { projectRoot } from '../protocol/project-paths';
+import { TRIAGE_VERSION } from '../version';
+
+/** Command names carry triage's version, so two versions sharing one Redis never run each other's scripts. */
+const SUFFIX = `_v${TRIAGE_VERSION.replace(/[^0-9A-Za-z]/g, '_')}`;
+
+export const ADMIT_COMMAND = `triageAdmit${SUFFIX}`;
+export const RENEW_LEASES_COMMAND = `triageRenewLeases${SUFFIX}`;
+
+type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
+
+/** The tenancy scripts as callable commands (loaded once per connection; EVALSHA after the first call). */
+export interface TenancyScripts {
+  admit(keys: readonly string[], args: readonly (string | number)[]): Promise<number[]>;
+  renewLeases(key: string, ttlMs: number, members: readonly string[]): Promise<number>;
+}
+
+export function defineTenancyScripts(redis: Redis): TenancyScripts {
+  const source = (name: string): string => readFileSync(join(projectRoot(), 'src', 'tenancy', 'lua', name), 'utf8');
+  if (!(ADMIT_COMMAND in redis)) {
+    redis.defineCommand(ADMIT_COMMAND, { lua: source('admit.lua') });
+    redis.defineCommand(RENEW_LEASES_COMMAND, { numberOfKeys: 1, lua: source('renew-leases-1.lua') });
+  }
+  const commands = redis as unknown as Record<string, ScriptCall>;
+  return {
+    admit: (keys, args) => (commands[ADMIT_COMMAND] as ScriptCall)(keys.length, ...keys, ...args) as Promise<number[]>,
+    renewLeases: (key, ttlMs, members) => (commands[RENEW_LEASES_COMMAND] as ScriptCall)(key, ttlMs, ...members) as Promise<number>,
+  };
+}

@@ -1,0 +1,161 @@
+import type { Redis } from 'ioredis';
+import { TriageError } from '../errors/triage-error';
+import type { Logger } from '../observability/logger';
+import type { RedisKeys } from '../redis/redis-keys';
+import { defineTenancyScripts, type TenancyScripts } from './lua-scripts';
+import { checksFor, type QuotaCheck } from './quota-checks';
+import type { TenantQuotas } from './quota-config';
+import { QuotaRefusal, type RateFigures } from './quota-refusal';
+
+export type FailureMode = 'open' | 'closed';
+
+/** What each kind of limit does when Redis cannot be reached. */
+export interface RedisDownPolicy {
+  readonly rate: FailureMode;
+  readonly concurrency: FailureMode;
+  readonly budget: FailureMode;
+}
+
+export interface QuotaAdmissionOptions {
+  readonly leaseTtlMs: number;
+  readonly redisDown: RedisDownPolicy;
+  /** Unique per process: lease members are `<processId>:<n>`. */
+  readonly processId: string;
+  readonly logger: Logger;
+  readonly nowMs?: () => number;
+}
+
+/** An admitted request. `release` frees its concurrency leases; call it exactly once, when the call ends. */
+export interface Admission {
+  readonly rate: RateFigures | null;
+  release(): void;
+}
+
+const NOTHING_HELD: Admission = { rate: null, release: () => undefined };
+const KIND_OF: Readonly<Record<QuotaCheck['kind'], keyof RedisDownPolicy>> = { g: 'rate', c: 'concurrency', b: 'budget' };
+
+/**
+ * Quota admission: every dimension of a request (rates, concurrency, budgets; the
+ * tenant's and the tenant's for the model) is checked and consumed by one Lua script in
+ * one Redis round trip, atomically across any number of proxy processes. Concurrency is
+ * a lease in a sorted set with an expiry: a crashed proxy's leases expire and never lock
+ * a tenant out; leases of calls still running are renewed every leaseTtlMs/3.
+ */
+export class QuotaAdmission {
+  private readonly scripts: TenancyScripts;
+  private readonly held = new Map<string, Set<string>>();
+  private sequence = 0;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private lastDownLogMs = 0;
+  private readonly nowMs: () => number;
+
+  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly options: QuotaAdmissionOptions) {
+    this.scripts = defineTenancyScripts(redis);
+    this.nowMs = options.nowMs ?? Date.now;
+  }
+
+  start(): void {
+    const every = Math.max(100, Math.floor(this.options.leaseTtlMs / 3));
+    this.renewTimer = setInterval(() => this.renew(), every);
+  }
+
+  stop(): void {
+    if (this.renewTimer !== null) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+  }
+
+  /**
+   * Admits a request of `inferences` rows and `requestBytes` bytes for `model`, or throws
+   * a QuotaRefusal (rate, concurrency, budget, size) or UNAVAILABLE (Redis down and a
+   * limit configured to fail closed). Costs nothing when the tenant has no limits.
+   */
+  admit(tenantId: string, quotas: TenantQuotas, model: string, inferences: number, requestBytes: number): Admission | Promise<Admission> {
+    checkSize(tenantId, quotas, model, requestBytes);
+    const now = this.nowMs();
+    const checks = checksFor(quotas, this.keys.admission(tenantId, null), `tenant ${tenantId}`, inferences, now);
+    const modelLimits = quotas.models?.[model];
+    if (modelLimits !== undefined) checks.push(...checksFor(modelLimits, this.keys.admission(tenantId, model), `tenant ${tenantId} for model ${model}`, inferences, now));
+    if (checks.length === 0) return NOTHING_HELD;
+    for (const check of checks) {
+      if (check.kind === 'g' && check.args[2] * check.args[0] > check.args[1]) {
+        throw new QuotaRefusal(`request of ${inferences} inferences can never fit ${check.name} (burst ${Math.round(check.args[1] / check.args[0])}): split it`, null, null, true);
+      }
+    }
+    const member = `${this.options.processId}:${++this.sequence}`;
+    const args: (string | number)[] = [member, this.options.leaseTtlMs, checks.length];
+    for (const check of checks) args.push(check.kind, check.args[0], check.args[1], check.args[2]);
+    return this.scripts.admit(checks.map((check) => check.key), args).then(
+      (reply) => this.outcome(reply, checks, member),
+      (error: unknown) => this.whenRedisDown(error, checks),
+    );
+  }
+
+  private outcome(reply: number[], checks: readonly QuotaCheck[], member: string): Admission {
+    const [index = 0, a = -1, b = -1, c = -1, d = -1] = reply;
+    if (index === 0) {
+      const leaseKeys = checks.filter((check) => check.kind === 'c').map((check) => check.key);
+      for (const key of leaseKeys) this.hold(key, member);
+      let released = false;
+      return {
+        rate: a >= 0 ? { limit: a, remaining: b, resetMs: c } : null,
+        release: () => {
+          if (released || leaseKeys.length === 0) return;
+          released = true;
+          this.releaseLeases(leaseKeys, member);
+        },
+      };
+    }
+    const check = checks[index - 1] as QuotaCheck;
+    if (check.kind === 'b') {
+      throw new QuotaRefusal(`${check.name} (${check.value}) is used up; it renews with the next ${check.key.includes(':d:') ? 'day' : 'month'} (UTC)`, null, { limit: b, remaining: c, resetMs: -1 }, true);
+    }
+    const what = check.kind === 'c' ? `${check.name} (${check.value}) reached` : `${check.name} (${check.value}/s) exceeded`;
+    throw new QuotaRefusal(`${what}; retry in ${a} ms`, a, { limit: b, remaining: c, resetMs: d }, false);
+  }
+
+  private whenRedisDown(error: unknown, checks: readonly QuotaCheck[]): Admission {
+    const closed = [...new Set(checks.map((check) => KIND_OF[check.kind]))].filter((kind) => this.options.redisDown[kind] === 'closed');
+    const reason = (error as Error).message;
+    if (this.nowMs() - this.lastDownLogMs > 5000) {
+      this.lastDownLogMs = this.nowMs();
+      this.options.logger.warn({ reason, failClosed: closed }, 'quota store (Redis) unreachable');
+    }
+    if (closed.length > 0) {
+      throw new TriageError('UNAVAILABLE', `quota store (Redis) unreachable (${reason}); ${closed.join(' and ')} limits fail closed (--quota-redis-down)`);
+    }
+    return NOTHING_HELD;
+  }
+
+  private hold(key: string, member: string): void {
+    let members = this.held.get(key);
+    if (members === undefined) {
+      members = new Set();
+      this.held.set(key, members);
+    }
+    members.add(member);
+  }
+
+  private releaseLeases(keys: readonly string[], member: string): void {
+    for (const key of keys) {
+      const members = this.held.get(key);
+      members?.delete(member);
+      if (members?.size === 0) this.held.delete(key);
+      // Fire and forget: a lost release only holds the slot until the lease expires.
+      this.redis.zrem(key, member).catch(() => undefined);
+    }
+  }
+
+  private renew(): void {
+    for (const [key, members] of this.held) {
+      if (members.size === 0) continue;
+      this.scripts.renewLeases(key, this.options.leaseTtlMs, [...members]).catch(() => undefined);
+    }
+  }
+}
+
+function checkSize(tenantId: string, quotas: TenantQuotas, model: string, requestBytes: number): void {
+  const limits = [quotas.max_request_bytes, quotas.models?.[model]?.max_request_bytes].filter((limit): limit is number => typeof limit === 'number');
+  for (const limit of limits) {
+    if (requestBytes > limit) throw new QuotaRefusal(`request of ${requestBytes} bytes exceeds max_request_bytes (${limit}) of tenant ${tenantId}`, null, null, true);
+  }
+}
