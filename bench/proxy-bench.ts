@@ -16,6 +16,8 @@ import { TABLE_HEADER, tableRows, targetVerdict, type Measurement, type Scenario
 import { requireTool } from './required-tool';
 import { checkTarget, GRPC_REQUEST_HEADERS, MODEL_INFER_PATH } from './target-check';
 import { startTriageProcess } from './triage-process';
+import { benchTenants } from './bench-tenants';
+import { randomText } from '../src/tenancy/api-key-format';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 /** The unmeasured start of each run, on the same connections: every connection has its request in flight when measuring starts. */
@@ -30,6 +32,8 @@ const SCENARIOS: readonly ProxyScenario[] = [SIMPLE_SCENARIO, IDENTITY_1MIB_SCEN
 interface Target {
   readonly name: TargetName;
   readonly port: number;
+  /** API key sent as `authorization: Bearer`, or null. */
+  readonly apiKey: string | null;
   /** Processes whose CPU time is the proxy's; empty for direct. */
   readonly proxyPids: readonly number[];
 }
@@ -56,29 +60,38 @@ export async function proxyBenchmark(): Promise<void> {
     const backendPort = Number(localTriton.ready[1]);
     const backend: Backend = { pid: localTriton.pid, client: new TritonClient(`127.0.0.1:${backendPort}`, { maxMessageBytes: 4 * 1024 * 1024 }) };
     stops.push(async () => backend.client.close());
+    const adminKey = `bench-admin-${randomText(40)}`;
     const triage = await startTriageProcess(['serve', '--triton-urls', `127.0.0.1:${backendPort}`, '--grpc-port', '0', '--http-port', '0',
-      '--listen-address', '127.0.0.1', '--log-level', 'warn'], /triage ready: gRPC on [^\s,]*:(\d+)/);
+      '--listen-address', '127.0.0.1', '--log-level', 'warn', '--data-dir', join(workDirectory, 'data'), '--admin-key', adminKey],
+    /triage ready: gRPC on [^\s,]*:(\d+)[\s\S]*redis: embedded redis-server on port (\d+)/);
     stops.push(triage.stop);
+    const tenants = await benchTenants(`redis://127.0.0.1:${triage.ready[2]}`, adminKey);
+    stops.push(tenants.stop);
     const nginx = await startNginxGrpcProxy(backendPort);
     stops.push(nginx.stop);
     const targets: Target[] = [
-      { name: 'direct', port: backendPort, proxyPids: [] },
-      { name: 'triage', port: Number(triage.ready[1]), proxyPids: [triage.pid] },
-      { name: 'nginx', port: nginx.port, proxyPids: nginx.pids },
+      { name: 'direct', port: backendPort, apiKey: null, proxyPids: [] },
+      { name: 'triage', port: Number(triage.ready[1]), apiKey: tenants.plainKey, proxyPids: [triage.pid] },
+      { name: 'triage+quotas', port: Number(triage.ready[1]), apiKey: tenants.quotaKey, proxyPids: [triage.pid] },
+      { name: 'nginx', port: nginx.port, apiKey: null, proxyPids: nginx.pids },
     ];
 
     const bodyPath = join(workDirectory, 'body.bin');
+    const roundTrips: { label: string; calls: number; requests: number }[] = [];
     const all: ScenarioRuns[] = [];
     for (const scenario of SCENARIOS) {
       const body = modelInferBody(scenario.request);
       writeFileSync(bodyPath, body);
       const answerBytes = new Map<TargetName, number>();
-      for (const target of targets) answerBytes.set(target.name, await checkTarget(target.port, scenario, body));
+      for (const target of targets) answerBytes.set(target.name, await checkTarget(target.port, scenario, body, target.apiKey));
       for (const target of targets) await load(target, bodyPath, 16, FIRST_WARMUP_SECONDS);
       for (const concurrency of CONCURRENCIES) {
         const runs: Measurement[] = [];
         for (const target of targets) {
-          runs.push(await measure(target, backend, scenario, bodyPath, concurrency, answerBytes.get(target.name) ?? 0, join(workDirectory, 'requests.log')));
+          const before = target.name === 'triage+quotas' ? await tenants.scriptCalls() : 0;
+          const run = await measure(target, backend, scenario, bodyPath, concurrency, answerBytes.get(target.name) ?? 0, join(workDirectory, 'requests.log'));
+          if (target.name === 'triage+quotas') roundTrips.push({ label: `${scenario.label}, concurrency ${concurrency}`, calls: (await tenants.scriptCalls()) - before, requests: run.h2load.succeeded + run.h2load.failed });
+          runs.push(run);
         }
         all.push({ scenario: scenario.label, concurrency, runs });
         process.stderr.write(`proxy bench: ${scenario.label}, concurrency ${concurrency} done\n`);
@@ -95,8 +108,11 @@ export async function proxyBenchmark(): Promise<void> {
       ...TABLE_HEADER,
       ...all.flatMap(tableRows),
       '',
-      'Targets of issue 3 in this run:',
+      'Targets of issue 3 (and issue 4, with auth and quotas) in this run:',
       ...targetVerdict(all),
+      '',
+      'Admission round trips to Redis with quotas (admission script calls per request, all requests of the run):',
+      ...roundTrips.map((entry) => `- ${entry.label}: ${(entry.calls / Math.max(1, entry.requests)).toFixed(3)} (${entry.calls} calls, ${entry.requests} requests)`),
       ...(nginxErrors === '' ? [] : ['', `nginx's error log:`, nginxErrors]),
       '',
     ].join('\n'));
@@ -125,8 +141,9 @@ function readCounters(target: Target, backendPid: number): Counters {
 }
 
 function load(target: Target, bodyPath: string, concurrency: number, seconds: number, extra: Pick<H2loadRun, 'logPath' | 'onStart'> = {}): Promise<H2loadResult> {
+  const headers = target.apiKey === null ? GRPC_REQUEST_HEADERS : [...GRPC_REQUEST_HEADERS, `authorization: Bearer ${target.apiKey}`];
   return runH2load({
-    url: `http://127.0.0.1:${target.port}${MODEL_INFER_PATH}`, bodyPath, headers: GRPC_REQUEST_HEADERS,
+    url: `http://127.0.0.1:${target.port}${MODEL_INFER_PATH}`, bodyPath, headers,
     connections: concurrency, streamsPerConnection: 1, seconds, ...extra,
   });
 }

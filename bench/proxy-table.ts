@@ -3,7 +3,8 @@ import type { H2loadResult } from './h2load';
 import { percentile } from './load-loop';
 import type { WindowFigures } from './request-window';
 
-export type TargetName = 'direct' | 'triage' | 'nginx';
+/** triage: a key whose tenant has no quotas (authentication only); triage+quotas: a key with quotas (one Redis round trip each). */
+export type TargetName = 'direct' | 'triage' | 'triage+quotas' | 'nginx';
 
 /** One h2load run against one target, with the CPU the processes used in its measured window. */
 export interface Measurement {
@@ -94,6 +95,11 @@ export function targetVerdict(all: readonly ScenarioRuns[]): string[] {
       parts.push(`triage added p50 ${added.toFixed(2)} ms (target <= 0.30 ms: ${added <= 0.3 ? 'met' : 'NOT met'})`);
     }
     lines.push(`- ${runs.scenario}, concurrency ${runs.concurrency}: ${parts.join('; ')}`);
+    const quotas = runOf(runs, 'triage+quotas');
+    if (quotas !== undefined) {
+      const quotaRatio = quotas.window.requestsPerSecond / triage.window.requestsPerSecond;
+      lines.push(`  with auth and quotas: ${quotaRatio.toFixed(2)}x triage without quotas (target >= 0.85: ${quotaRatio >= 0.85 ? 'met' : 'NOT met'})`);
+    }
   }
   return lines;
 }

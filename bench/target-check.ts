@@ -1,3 +1,4 @@
+import { Metadata } from '@grpc/grpc-js';
 import { connect, type IncomingHttpHeaders, type IncomingHttpStatusHeader } from 'node:http2';
 import { grpcDefinitions } from '../src/protocol/grpc-definitions';
 import type { ModelInferResponse } from '../src/protocol/inference-messages';
@@ -16,14 +17,16 @@ const TIMEOUT_MS = 10_000;
  * the exact body h2load will POST (h2load itself only sees HTTP statuses). Resolves with
  * the bytes of DATA in that answer, so a run can tell that each of its 200s carried one.
  */
-export async function checkTarget(port: number, scenario: ProxyScenario, body: Buffer): Promise<number> {
+export async function checkTarget(port: number, scenario: ProxyScenario, body: Buffer, apiKey: string | null = null): Promise<number> {
   const client = new TritonClient(`127.0.0.1:${port}`, { maxMessageBytes: 64 * 1024 * 1024 });
+  const metadata = new Metadata();
+  if (apiKey !== null) metadata.set('authorization', `Bearer ${apiKey}`);
   try {
-    scenario.check(await client.unary<ModelInferResponse>('ModelInfer', scenario.request, { timeoutMs: TIMEOUT_MS }));
+    scenario.check(await client.unary<ModelInferResponse>('ModelInfer', scenario.request, { timeoutMs: TIMEOUT_MS, metadata }));
   } finally {
     client.close();
   }
-  const { headers, trailers, data } = await postOnce(port, body);
+  const { headers, trailers, data } = await postOnce(port, body, apiKey);
   const grpcStatus = trailers['grpc-status'] ?? headers['grpc-status'];
   if (headers[':status'] !== 200 || grpcStatus !== '0') {
     throw new Error(`POST of the benchmark's body to port ${port}: HTTP ${headers[':status']}, grpc-status ${String(grpcStatus)} `
@@ -43,12 +46,12 @@ interface RawAnswer {
   data: Buffer;
 }
 
-function postOnce(port: number, body: Buffer): Promise<RawAnswer> {
+function postOnce(port: number, body: Buffer, apiKey: string | null): Promise<RawAnswer> {
   const session = connect(`http://127.0.0.1:${port}`);
   return new Promise<RawAnswer>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no answer from port ${port} within ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
     session.once('error', reject);
-    const stream = session.request({ ':method': 'POST', ':path': MODEL_INFER_PATH, 'content-type': 'application/grpc', te: 'trailers' });
+    const stream = session.request({ ':method': 'POST', ':path': MODEL_INFER_PATH, 'content-type': 'application/grpc', te: 'trailers', ...(apiKey === null ? {} : { authorization: `Bearer ${apiKey}` }) });
     const answer: RawAnswer = { headers: {}, trailers: {}, data: Buffer.alloc(0) };
     const chunks: Buffer[] = [];
     stream.on('response', (headers) => { answer.headers = headers; });

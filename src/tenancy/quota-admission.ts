@@ -31,6 +31,9 @@ export interface Admission {
   release(): void;
 }
 
+/** Longest a finished call's concurrency slot waits to be given back in Redis. */
+const RELEASE_DELAY_MS = 2;
+
 const NOTHING_HELD: Admission = { rate: null, release: () => undefined };
 const KIND_OF: Readonly<Record<QuotaCheck['kind'], keyof RedisDownPolicy>> = { g: 'rate', c: 'concurrency', b: 'budget' };
 
@@ -44,6 +47,9 @@ const KIND_OF: Readonly<Record<QuotaCheck['kind'], keyof RedisDownPolicy>> = { g
 export class QuotaAdmission {
   private readonly scripts: TenancyScripts;
   private readonly held = new Map<string, Set<string>>();
+  /** Lease members of finished calls not yet removed in Redis, by lease key. */
+  private readonly releases = new Map<string, string[]>();
+  private releaseTimer: NodeJS.Timeout | null = null;
   private sequence = 0;
   private renewTimer: NodeJS.Timeout | null = null;
   private lastDownLogMs = 0;
@@ -62,6 +68,7 @@ export class QuotaAdmission {
   stop(): void {
     if (this.renewTimer !== null) clearInterval(this.renewTimer);
     this.renewTimer = null;
+    this.flushReleases();
   }
 
   /**
@@ -84,6 +91,15 @@ export class QuotaAdmission {
     const member = `${this.options.processId}:${++this.sequence}`;
     const args: (string | number)[] = [member, this.options.leaseTtlMs, checks.length];
     for (const check of checks) args.push(check.kind, check.args[0], check.args[1], check.args[2]);
+    // Finished calls of this tenant give back their slots in this same round trip.
+    const leaseKey = checks.find((check) => check.kind === 'c')?.key;
+    const piggyback = leaseKey === undefined ? undefined : this.releases.get(leaseKey);
+    if (leaseKey !== undefined && piggyback !== undefined) {
+      this.releases.delete(leaseKey);
+      args.push(piggyback.length, ...piggyback);
+    } else {
+      args.push(0);
+    }
     return this.scripts.admit(checks.map((check) => check.key), args).then(
       (reply) => this.outcome(reply, checks, member),
       (error: unknown) => this.whenRedisDown(error, checks),
@@ -135,14 +151,31 @@ export class QuotaAdmission {
     members.add(member);
   }
 
+  /**
+   * A finished call's leases are removed by the tenant's next admission (no round trip of
+   * their own) or, when none comes within RELEASE_DELAY_MS, by one ZREM per lease key.
+   * A lost release only holds the slot until the lease expires.
+   */
   private releaseLeases(keys: readonly string[], member: string): void {
     for (const key of keys) {
       const members = this.held.get(key);
       members?.delete(member);
       if (members?.size === 0) this.held.delete(key);
-      // Fire and forget: a lost release only holds the slot until the lease expires.
-      this.redis.zrem(key, member).catch(() => undefined);
+      const pending = this.releases.get(key);
+      if (pending === undefined) this.releases.set(key, [member]);
+      else pending.push(member);
     }
+    this.releaseTimer ??= setTimeout(() => this.flushReleases(), RELEASE_DELAY_MS);
+  }
+
+  private flushReleases(): void {
+    if (this.releaseTimer !== null) clearTimeout(this.releaseTimer);
+    this.releaseTimer = null;
+    if (this.releases.size === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const [key, members] of this.releases) pipeline.zrem(key, ...members);
+    this.releases.clear();
+    pipeline.exec().catch(() => undefined);
   }
 
   private renew(): void {

@@ -12,6 +12,9 @@
       g: emission interval ms (period / rate), burst tolerance ms, quantity
       c: max concurrent, -, -
       b: limit, quantity, time to live of the counter in seconds
+  then, after the checks: R, and R lease members to release from the first
+    concurrency check's key before checking (finished calls of the same tenant,
+    released here instead of by a command of their own).
 
   Returns
     {0, limit, remaining, reset_ms} when admitted: figures of the first rate check
@@ -25,6 +28,17 @@ local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local member = ARGV[1]
 local lease_ttl = tonumber(ARGV[2])
 local n = tonumber(ARGV[3])
+
+local release_at = 4 + n * 4
+local releases = tonumber(ARGV[release_at] or '0')
+if releases > 0 then
+  for i = 1, n do
+    if ARGV[4 + (i - 1) * 4] == 'c' then
+      redis.call('ZREM', KEYS[i], unpack(ARGV, release_at + 1, release_at + releases))
+      break
+    end
+  end
+end
 
 local new_tats = {}
 local first_rate = nil
