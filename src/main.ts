@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { startRedisServer, type RedisServerProcess } from './redis/redis-server-process';
 import { randomText } from './tenancy/api-key-format';
 import { startTenancy, type Tenancy } from './tenancy/tenancy';
+import { adminApiRouter } from './api/admin-api-router';
 import type { AddressInfo } from 'node:net';
 import type { SERVE_SETTINGS } from './config/serve-settings';
 import type { SettingsValues } from './config/parse-settings';
@@ -109,7 +110,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     });
     started.push(() => grpc.stop(0));
     const dependencies = { pool, router, tenancy, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, accepting: () => accepting };
-    const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies)]));
+    const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies), adminApiRouter(dependencies)]));
     const httpPort = await listen(http, settings.listenAddress, settings.httpPort);
     logger.info({ grpcPort: grpc.port, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');
 

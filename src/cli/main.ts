@@ -1,8 +1,12 @@
 import { Command } from 'commander';
 import { processEnvironment } from '../config/process-environment';
 import { inferCommand } from './infer-command';
+import { keysCommand } from './keys-command';
 import { localTritonCommand } from './local-triton-command';
+import { quotasCommand } from './quotas-command';
 import { serveCommand } from './serve-command';
+import { tenantsCommand } from './tenants-command';
+import { usageCommand } from './usage-command';
 
 /** The `triage` command. Only the composition happens here; each subcommand has its own file. */
 export async function runCli(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = processEnvironment()): Promise<void> {
@@ -11,6 +15,10 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     .showHelpAfterError()
     .addCommand(serveCommand(env))
     .addCommand(localTritonCommand(env))
-    .addCommand(inferCommand(env));
+    .addCommand(inferCommand(env))
+    .addCommand(tenantsCommand(env))
+    .addCommand(keysCommand(env))
+    .addCommand(quotasCommand(env))
+    .addCommand(usageCommand(env));
   await program.parseAsync([...argv]);
 }

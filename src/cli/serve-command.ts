@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { parseSettings } from '../config/parse-settings';
 import { SERVE_SETTINGS } from '../config/serve-settings';
-import { startTriage } from '../main';
 import { redactUrl } from '../tenancy/tenancy';
 import { createLogger } from '../observability/logger';
 import { addSettingsOptions } from './settings-options';
@@ -15,6 +14,8 @@ export function serveCommand(env: Readonly<Record<string, string | undefined>>):
   command.action(async (_options: unknown, parsed: Command) => {
     const settings = parseSettings(SERVE_SETTINGS, readFlags(parsed), env);
     const logger = createLogger(settings.logLevel);
+    // Loaded here, not at the top: the other commands start without loading the gateway.
+    const { startTriage } = await import('../main');
     const running = await startTriage(settings, logger);
     const instances = running.pool.list().map((instance) => `${instance.address} (${instance.health}${instance.readyModels.size > 0 ? `: ${[...instance.readyModels.keys()].join(', ')}` : ''})`);
     process.stderr.write(`triage ready: gRPC on ${settings.listenAddress}:${running.grpcPort}, HTTP on ${settings.listenAddress}:${running.httpPort}\n`

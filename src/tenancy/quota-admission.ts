@@ -123,7 +123,7 @@ export class QuotaAdmission {
     }
     const check = checks[index - 1] as QuotaCheck;
     if (check.kind === 'b') {
-      throw new QuotaRefusal(`${check.name} (${check.value}) is used up; it renews with the next ${check.key.includes(':d:') ? 'day' : 'month'} (UTC)`, null, { limit: b, remaining: c, resetMs: -1 }, true);
+      throw new QuotaRefusal(`${check.name} (${check.value}) is used up; it renews with the next ${check.name.startsWith('daily_') ? 'day' : 'month'} (UTC)`, null, { limit: b, remaining: c, resetMs: -1 }, true);
     }
     const what = check.kind === 'c' ? `${check.name} (${check.value}) reached` : `${check.name} (${check.value}/s) exceeded`;
     throw new QuotaRefusal(`${what}; retry in ${a} ms`, a, { limit: b, remaining: c, resetMs: d }, false);

@@ -44,6 +44,8 @@ const LIMIT_RULES: Readonly<Record<keyof QuotaLimits, Rule>> = {
 };
 
 const MODEL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** Names that would reach an object's prototype when used as keys. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Checks a quotas document (the body of PUT /v1/tenants/{id}/quotas) and returns it
@@ -64,7 +66,7 @@ export function parseTenantQuotas(value: unknown): TenantQuotas {
       const models = asObject(fieldValue, 'models');
       const parsed: Record<string, QuotaLimits> = {};
       for (const [model, limits] of Object.entries(models)) {
-        if (!MODEL_NAME.test(model)) invalid(`models.${model}`, 'must be a model name (letters, digits, _ . -, at most 128)');
+        if (!MODEL_NAME.test(model) || RESERVED_NAMES.has(model)) invalid(`models.${model}`, 'must be a model name (letters, digits, _ . -, at most 128; not __proto__, constructor or prototype)');
         parsed[model] = parseLimits(limits, `models.${model}`);
       }
       quotas[field] = parsed;

@@ -6,13 +6,32 @@ import type { InstancePool } from '../../triton/instance-pool';
 import type { Router } from '../router';
 import type { Tenancy } from '../../tenancy/tenancy';
 import { failureOf } from './call-failure';
-import { isGrpcRequest } from './grpc-status-reply';
+import { isGrpcRequest, replyStatus } from './grpc-status-reply';
 import { localRouting } from './local-routing';
 import { modelRouting } from './model-routing';
 import { ProxiedCall, type CallRouting } from './proxied-call';
 import { CONNECTION_WINDOW_BYTES, MAX_FRAME_BYTES, STREAM_WINDOW_BYTES, UpstreamSessions } from './upstream-sessions';
 
 const SERVICE = '/inference.GRPCInferenceService/';
+
+/**
+ * Largest request header list of a call (name + value + 32 octets per entry, as HTTP/2
+ * counts it), gRPC's default hard limit for metadata: what triage takes, it can forward.
+ */
+const MAX_REQUEST_METADATA_BYTES = 16 * 1024;
+/** What HTTP/2 accepts at all (memory bound); between the two, the call gets a clear refusal. */
+const MAX_HEADER_LIST_BYTES = 256 * 1024;
+const MAX_HEADER_LIST_PAIRS = 2048;
+
+function headerListBytes(headers: IncomingHttpHeaders): number {
+  let bytes = 0;
+  for (const name in headers) {
+    const value = headers[name];
+    if (Array.isArray(value)) for (const item of value) bytes += name.length + item.length + 32;
+    else if (value !== undefined) bytes += name.length + value.length + 32;
+  }
+  return bytes;
+}
 
 /** Methods routed to the instance that serves the model named in the request's fields 1-2. */
 const MODEL_ROUTED = new Set(['ModelInfer', 'ModelStreamInfer', 'ModelMetadata', 'ModelConfig', 'ModelReady'].map((method) => SERVICE + method));
@@ -46,10 +65,11 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<Running
   const logger = options.logger.child({ component: 'grpc-front-door' });
   const sessions = new UpstreamSessions(options.connectTimeoutMs, 512);
   const server: Http2Server = createServer({
-    settings: { initialWindowSize: STREAM_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES, maxConcurrentStreams: 10_000, enablePush: false },
+    settings: { initialWindowSize: STREAM_WINDOW_BYTES, maxFrameSize: MAX_FRAME_BYTES, maxConcurrentStreams: 10_000, enablePush: false, maxHeaderListSize: MAX_HEADER_LIST_BYTES },
     maxSessionMemory: 512,
-    // Credentials and metadata of a call fit in 64 KiB; larger header blocks are refused by HTTP/2.
-    maxHeaderListPairs: 256,
+    // Header lists up to these bounds reach the 'stream' handler, which refuses any over
+    // MAX_REQUEST_METADATA_BYTES with a clear status; beyond them HTTP/2 itself refuses.
+    maxHeaderListPairs: MAX_HEADER_LIST_PAIRS,
   });
   // Small gRPC messages must leave at once: no Nagle delay on client connections.
   server.on('connection', (socket: Socket) => socket.setNoDelay(true));
@@ -66,6 +86,12 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<Running
     if (!isGrpcRequest(headers)) {
       stream.respond({ ':status': 415, 'content-type': 'text/plain' }, { endStream: false });
       stream.end('triage\'s gRPC port speaks gRPC (POST, content-type application/grpc); REST is on the HTTP port\n');
+      return;
+    }
+    const metadataBytes = headerListBytes(headers);
+    if (metadataBytes > MAX_REQUEST_METADATA_BYTES) {
+      stream.resume();
+      replyStatus(stream, status.RESOURCE_EXHAUSTED, `request metadata of ${metadataBytes} bytes exceeds triage's limit of ${MAX_REQUEST_METADATA_BYTES} bytes (gRPC's default limit): send less metadata`);
       return;
     }
     const routing: CallRouting = MODEL_ROUTED.has(path)

@@ -56,13 +56,16 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
     };
   };
 
-  /** Releases the admission and meters the call, exactly once, however it ended. */
+  /**
+   * Releases the admission and meters the call, exactly once, however it ended. Only an
+   * admitted call is metered (as on REST): a refusal (key, scope, model, quota) is not usage.
+   */
   let settled = false;
   const settle = (bytesIn: number, bytesOut: number, error: boolean): void => {
     if (settled) return;
     settled = true;
     admitted?.release();
-    if (inference && principal !== null && peek !== null) {
+    if (inference && admitted !== null && principal !== null && peek !== null) {
       meter.record(principal.tenantId, peek.modelName, { inferences, bytesIn, bytesOut, error, latencyMs: Date.now() - startedMs });
     }
   };

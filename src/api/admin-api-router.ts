@@ -1,0 +1,93 @@
+import { Router as ExpressRouter, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from '../observability/logger';
+import { restAuthentication } from '../proxy/rest/rest-authentication';
+import { sendRestError } from '../proxy/rest/rest-error';
+import type { Tenancy } from '../tenancy/tenancy';
+import { ADMIN_BODY_LIMIT_BYTES, isBodyTooLarge, jsonBody } from './json-body';
+import { openApiDocument } from './openapi-document';
+import { tenantHandlers } from './tenant-handlers';
+import { usageHandler } from './usage-handler';
+
+export interface AdminApiDependencies {
+  readonly tenancy: Pick<Tenancy, 'authenticator' | 'service'>;
+  readonly version: string;
+  readonly logger: Logger;
+}
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** Who may call a route: anyone; a key with `read` (its own tenant) or `admin`; a key with `admin`. */
+type Access = 'public' | 'read' | 'admin';
+
+interface AdminRoute {
+  readonly method: Method;
+  readonly path: string;
+  readonly access: Access;
+  /** The route reads a JSON body (after the key is checked). */
+  readonly body: boolean;
+  readonly handler: RequestHandler;
+}
+
+/**
+ * The admin API under /v1 (snake_case JSON): tenants, their API keys and quotas, usage
+ * and its billing CSV, and the OpenAPI document describing all of it. Errors answer
+ * `{"error": message}` like the rest of the HTTP port, with the status of the error's
+ * code. The key is checked before a body is read, and bodies are capped at 1 MiB.
+ */
+export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRouter {
+  const logger = dependencies.logger.child({ component: 'admin-api' });
+  const { service, authenticator } = dependencies.tenancy;
+  const tenants = tenantHandlers(service);
+  const document = openApiDocument(dependencies.version);
+  const routes: readonly AdminRoute[] = [
+    { method: 'get', path: '/v1/openapi.json', access: 'public', body: false, handler: (_request, response) => { response.json(document); } },
+    { method: 'get', path: '/v1/tenants', access: 'read', body: false, handler: tenants.listTenants },
+    { method: 'post', path: '/v1/tenants', access: 'admin', body: true, handler: tenants.createTenant },
+    { method: 'get', path: '/v1/tenants/:id', access: 'read', body: false, handler: tenants.getTenant },
+    { method: 'patch', path: '/v1/tenants/:id', access: 'admin', body: true, handler: tenants.updateTenant },
+    { method: 'delete', path: '/v1/tenants/:id', access: 'admin', body: false, handler: tenants.deleteTenant },
+    { method: 'get', path: '/v1/tenants/:id/keys', access: 'read', body: false, handler: tenants.listKeys },
+    { method: 'post', path: '/v1/tenants/:id/keys', access: 'admin', body: true, handler: tenants.createKey },
+    { method: 'delete', path: '/v1/tenants/:id/keys/:key_id', access: 'admin', body: false, handler: tenants.revokeKey },
+    { method: 'get', path: '/v1/tenants/:id/quotas', access: 'read', body: false, handler: tenants.getQuotas },
+    { method: 'put', path: '/v1/tenants/:id/quotas', access: 'admin', body: true, handler: tenants.setQuotas },
+    { method: 'get', path: '/v1/usage', access: 'read', body: false, handler: usageHandler(service) },
+  ];
+  const guards: Readonly<Record<Access, RequestHandler[]>> = {
+    public: [],
+    // `read` first: a key holding neither is told it lacks `read`, the scope it most likely wants.
+    read: [restAuthentication(authenticator, ['read', 'admin'], logger)],
+    admin: [restAuthentication(authenticator, ['admin'], logger)],
+  };
+  const body = jsonBody();
+  const router = ExpressRouter();
+  router.use('/v1', (_request, response, next) => {
+    // Admin answers (a key's secret above all) must never sit in a cache.
+    response.setHeader('cache-control', 'no-store');
+    next();
+  });
+  for (const path of new Set(routes.map((route) => route.path))) {
+    const methods = routes.filter((route) => route.path === path);
+    const route = router.route(path);
+    for (const { method, access, body: readsBody, handler } of methods) route[method](...guards[access], ...(readsBody ? body : []), handler);
+    route.all(methodNotAllowed(methods.map((each) => each.method.toUpperCase()).join(', ')));
+  }
+  router.use('/v1', (request, response) => {
+    response.status(404).json({ error: `no route ${request.method} ${request.baseUrl}${request.path}: see GET /v1/openapi.json` });
+  });
+  router.use('/v1', (error: unknown, request: Request, response: Response, _next: NextFunction) => {
+    if (isBodyTooLarge(error)) {
+      if (!response.headersSent) response.status(413).json({ error: `body is larger than the admin API's limit of ${ADMIN_BODY_LIMIT_BYTES} bytes` });
+      return;
+    }
+    sendRestError(response, error, logger, `${request.method} ${request.route === undefined ? request.path : String((request.route as { path: unknown }).path)}`);
+  });
+  return router;
+}
+
+function methodNotAllowed(allowed: string): RequestHandler {
+  return (request, response) => {
+    response.setHeader('allow', allowed);
+    response.status(405).json({ error: `${request.method} is not allowed here; allowed: ${allowed}` });
+  };
+}
