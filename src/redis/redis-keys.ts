@@ -17,6 +17,8 @@ export class RedisKeys {
   usage(tenantId: string, day: string): string { return `${this.tenantScope(tenantId)}:usage:${day}`; }
   /** Pub/sub channel telling every process to drop cached keys, tenants and quotas. */
   invalidation(): string { return `${this.prefix}invalidate`; }
+  /** Counter numbering the invalidation messages (see InvalidationBus). */
+  invalidationVersion(): string { return `${this.prefix}invalidate-version`; }
   /** The prefix of every admission key of a tenant (and model, for model overrides). */
   admission(tenantId: string, model: string | null): string {
     return model === null ? `${this.tenantScope(tenantId)}:q` : `${this.tenantScope(tenantId)}:q:m:${model}`;

@@ -16,7 +16,7 @@ export interface RedisServerProcess {
   readonly port: number;
   readonly url: string;
   readonly child: ChildProcess;
-  /** SIGTERM (Redis saves and exits), resolved once it has exited. Idempotent. */
+  /** Redis gets SIGTERM (it flushes its append-only file and exits); resolved once it has exited. Idempotent. */
   stop(): Promise<void>;
   /** SIGKILL, resolved once it has exited. */
   kill(): Promise<void>;
@@ -51,14 +51,22 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   }
   mkdirSync(options.directory, { recursive: true });
   const port = options.port !== undefined && options.port > 0 ? options.port : await freePort();
-  const child = spawn('redis-server', [
+  // redis-server runs under a small shell that holds our stdin pipe: when this process
+  // ends, however it ends, the pipe closes and the shell stops redis-server, so no Redis
+  // is ever left running without its owner. The shell prints redis-server's pid first.
+  const child = spawn('sh', ['-c', 'redis-server "$@" & echo "pid $!"; read _; kill $! 2>/dev/null; wait', 'sh',
     '--port', String(port), '--bind', '127.0.0.1', '--dir', options.directory,
     '--save', '', '--appendonly', options.appendOnly === true ? 'yes' : 'no',
     '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes', '--loglevel', 'warning',
-  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  ], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  let redisPid = 0;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    redisPid ||= Number(/^pid (\d+)/m.exec(output)?.[1] ?? 0);
+  });
   child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+  child.stdin?.on('error', () => undefined);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s: ${output}`)), 10_000);
@@ -77,11 +85,19 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
     };
     poll();
   });
-  const stopWith = (signal: NodeJS.Signals) => async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  const stop = async (): Promise<void> => {
+    // Closing the pipe makes the shell send redis-server SIGTERM and wait for it.
+    child.stdin?.end();
     await exited;
   };
-  return { port, url: `redis://127.0.0.1:${port}`, child, stop: stopWith('SIGTERM'), kill: stopWith('SIGKILL') };
+  const kill = async (): Promise<void> => {
+    if (redisPid > 0) {
+      try { process.kill(redisPid, 'SIGKILL'); } catch { /* already gone */ }
+    }
+    child.stdin?.end();
+    await exited;
+  };
+  return { port, url: `redis://127.0.0.1:${port}`, child, stop, kill };
 }
 
 /** True when a Redis on the port answers PING with PONG. */

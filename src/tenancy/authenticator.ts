@@ -36,6 +36,8 @@ export class Authenticator {
   private readonly loading = new Map<string, Promise<CacheEntry>>();
   private readonly adminKeyHash: Buffer;
   private readonly nowMs: () => number;
+  /** Bumped by every invalidation: a load that started before one must not be cached. */
+  private generation = 0;
 
   constructor(private readonly store: TenancyStore, private readonly options: AuthenticatorOptions) {
     this.adminKeyHash = createHash('sha256').update(options.adminKey).digest();
@@ -58,6 +60,7 @@ export class Authenticator {
 
   /** Applies an invalidation message: `key:<id>` or `tenant:<id>`. */
   invalidate(message: string): void {
+    this.generation += 1;
     if (message.startsWith('key:')) {
       this.cache.delete(message.slice(4));
     } else if (message.startsWith('tenant:')) {
@@ -67,17 +70,22 @@ export class Authenticator {
   }
 
   clear(): void {
+    this.generation += 1;
     this.cache.clear();
   }
 
   private load(keyId: string): Promise<CacheEntry> {
     let pending = this.loading.get(keyId);
     if (pending === undefined) {
+      const startedGeneration = this.generation;
       pending = this.store.loadPrincipalParts(keyId).then(
         (parts) => {
           const entry: CacheEntry = { ...parts, loadedMs: this.nowMs() };
-          if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
-          this.cache.set(keyId, entry);
+          // An invalidation while this was loading may concern it: use it once, keep nothing.
+          if (this.generation === startedGeneration) {
+            if (this.cache.size >= MAX_CACHE_ENTRIES) this.cache.clear();
+            this.cache.set(keyId, entry);
+          }
           return entry;
         },
         (error: unknown) => {

@@ -1,39 +1,76 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
 
+export interface InvalidationBusOptions {
+  /** Pub/sub channel of the messages. */
+  readonly channel: string;
+  /** Counter of every invalidation ever published (INCR), the bus's sequence numbers. */
+  readonly versionKey: string;
+  /** How often the counter is read to catch a message pub/sub did not deliver. */
+  readonly checkIntervalMs: number;
+}
+
 /**
- * Tells every triage process that a tenant, key or quota changed, through Redis pub/sub,
- * so cached credentials and quotas are dropped within moments (revocation reaches every
- * replica well within a second). When the subscription is lost and comes back, messages
- * may have been missed: `onResync` then drops everything cached.
+ * Tells every triage process that a tenant, key or quota changed, so cached credentials
+ * and quotas are dropped at once (revocation reaches every replica within moments).
+ * Messages travel on Redis pub/sub, each numbered from one counter. Pub/sub does not
+ * promise delivery (a subscriber that reconnects misses what was sent meanwhile), so
+ * each process also reads the counter every checkIntervalMs: when it is ahead of the
+ * last number received, or a received number skips one, `onResync` drops everything
+ * cached. Either way a change reaches every process within about checkIntervalMs.
  */
 export class InvalidationBus {
-  private readyOnce = false;
+  private lastSeen = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private onResync: () => void = () => undefined;
 
   constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
-    private readonly channel: string,
+    private readonly options: InvalidationBusOptions,
     private readonly logger: Logger,
   ) {}
 
   async start(onMessage: (message: string) => void, onResync: () => void): Promise<void> {
-    this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel === this.channel) onMessage(message);
+    this.onResync = onResync;
+    this.lastSeen = Number(await this.publisher.get(this.options.versionKey) ?? 0);
+    this.subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== this.options.channel) return;
+      const space = text.indexOf(' ');
+      const version = Number(text.slice(0, space));
+      if (version > this.lastSeen + 1) this.resync(`message ${version} arrived after ${this.lastSeen}`);
+      this.lastSeen = Math.max(this.lastSeen, version);
+      onMessage(text.slice(space + 1));
     });
-    this.subscriber.on('ready', () => {
-      if (this.readyOnce) {
-        this.logger.info('invalidation channel reconnected: dropping every cached key and quota');
-        onResync();
-      }
-      this.readyOnce = true;
-    });
-    await this.subscriber.subscribe(this.channel);
-    this.readyOnce = true;
+    await this.subscriber.subscribe(this.options.channel);
+    this.timer = setInterval(() => { void this.check(); }, this.options.checkIntervalMs);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
   }
 
   async publish(message: string): Promise<void> {
-    await this.publisher.publish(this.channel, message);
+    const version = await this.publisher.incr(this.options.versionKey);
+    await this.publisher.publish(this.options.channel, `${version} ${message}`);
+  }
+
+  private async check(): Promise<void> {
+    try {
+      const version = Number(await this.publisher.get(this.options.versionKey) ?? 0);
+      if (version > this.lastSeen) {
+        this.resync(`invalidation ${version} was not received (last: ${this.lastSeen})`);
+        this.lastSeen = version;
+      }
+    } catch {
+      // Redis unreachable: the next check tries again.
+    }
+  }
+
+  private resync(reason: string): void {
+    this.logger.info({ reason }, 'invalidation missed: dropping every cached key and quota');
+    this.onResync();
   }
 }
 

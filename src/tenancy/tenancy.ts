@@ -56,7 +56,7 @@ export async function startTenancy(options: TenancyOptions, rootLogger: Logger):
   }
   const keys = new RedisKeys(options.redisPrefix);
   const store = new TenancyStore(redis, keys);
-  const bus = new InvalidationBus(redis, subscriber, keys.invalidation(), logger);
+  const bus = new InvalidationBus(redis, subscriber, { channel: keys.invalidation(), versionKey: keys.invalidationVersion(), checkIntervalMs: 250 }, logger);
   const authenticator = new Authenticator(store, { adminKey: options.adminKey, cacheTtlMs: options.keyCacheTtlMs });
   await bus.start((message) => authenticator.invalidate(message), () => authenticator.clear());
   const admission = new QuotaAdmission(redis, keys, { leaseTtlMs: options.leaseTtlMs, redisDown: options.redisDown, processId: options.processId, logger });
@@ -72,6 +72,7 @@ export async function startTenancy(options: TenancyOptions, rootLogger: Logger):
     redis,
     keys,
     async stop() {
+      bus.stop();
       admission.stop();
       await meter.stop();
       await Promise.all([closeRedisClient(subscriber), closeRedisClient(redis)]);
