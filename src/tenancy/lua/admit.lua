@@ -64,8 +64,12 @@ for i = 1, n do
       first_rate = {limit, math.max(0, math.floor((now - allow_at) / a)), math.ceil(new_tat - now)}
     end
   elseif kind == 'c' then
-    redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
     local held = redis.call('ZCARD', key)
+    if held >= a then
+      -- Full: reap expired leases (of crashed proxies) before refusing.
+      redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+      held = redis.call('ZCARD', key)
+    end
     if held >= a then
       local oldest = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
       local retry = 1000
@@ -90,8 +94,11 @@ for i = 1, n do
     redis.call('ZADD', key, now + lease_ttl, member)
     redis.call('PEXPIRE', key, lease_ttl * 2)
   elseif kind == 'b' then
-    redis.call('INCRBY', key, tonumber(ARGV[base + 2]))
-    redis.call('EXPIRE', key, tonumber(ARGV[base + 3]))
+    local quantity = tonumber(ARGV[base + 2])
+    -- The counter's first increment of the period sets its expiry.
+    if redis.call('INCRBY', key, quantity) == quantity then
+      redis.call('EXPIRE', key, tonumber(ARGV[base + 3]))
+    end
   end
 end
 
