@@ -14,6 +14,7 @@ function parseRedisUrl(raw: string, source: string): string {
 
 function parseAdminKey(raw: string, source: string): string {
   if (raw !== '' && raw.length < 32) throw new TriageError('CONFIG_INVALID', `${source} must be at least 32 characters long (got ${raw.length})`);
+  if (raw.startsWith('trg_')) throw new TriageError('CONFIG_INVALID', `${source} must not start with trg_ (the form of the keys triage issues)`);
   return raw;
 }
 

@@ -18,6 +18,8 @@ interface CacheEntry {
   readonly tenant: TenantRecord | null;
   readonly quotas: TenantQuotas;
   readonly loadedMs: number;
+  /** The full credential whose secret was found to match, and the principal it grants. */
+  verified?: { readonly credential: string; readonly principal: Principal };
 }
 
 /** An unknown key id is remembered as unknown this long, so random keys cannot hammer Redis. */
@@ -48,14 +50,19 @@ export class Authenticator {
   authenticate(authorization: string | undefined, apiKey: string | undefined): Principal | Promise<Principal> {
     const credential = credentialFrom(authorization, apiKey);
     if (credential === null) throw unauthenticated('no API key: send `authorization: Bearer <key>` or `x-api-key: <key>`');
-    if (this.isAdminKey(credential)) return ADMIN_PRINCIPAL;
     const parsed = parseKey(credential);
-    if (parsed === null) throw unauthenticated('malformed API key: expected trg_<key id>_<secret> as issued by triage');
+    if (parsed === null) {
+      // The bootstrap admin key never has the form of an issued key (the setting refuses it).
+      if (this.isAdminKey(credential)) return ADMIN_PRINCIPAL;
+      throw unauthenticated('malformed API key: expected trg_<key id>_<secret> as issued by triage');
+    }
     const cached = this.cache.get(parsed.keyId);
     if (cached !== undefined && this.nowMs() - cached.loadedMs < (cached.key === null ? NEGATIVE_TTL_MS : this.options.cacheTtlMs)) {
-      return this.principalFrom(cached, parsed.secret);
+      // The same credential as last time: its secret was already checked against this entry.
+      if (cached.verified?.credential === credential && !this.expired(cached)) return cached.verified.principal;
+      return this.principalFrom(cached, parsed.secret, credential);
     }
-    return this.load(parsed.keyId).then((entry) => this.principalFrom(entry, parsed.secret));
+    return this.load(parsed.keyId).then((entry) => this.principalFrom(entry, parsed.secret, credential));
   }
 
   /** Applies an invalidation message: `key:<id>` or `tenant:<id>`. */
@@ -97,14 +104,21 @@ export class Authenticator {
     return pending;
   }
 
-  private principalFrom(entry: CacheEntry, secret: string): Principal {
+  private principalFrom(entry: CacheEntry, secret: string, credential: string): Principal {
     const { key, tenant } = entry;
     if (key === null || !secretMatches(secret, key.secret_sha256)) throw unauthenticated('unknown API key');
     if (key.revoked_at !== null) throw unauthenticated(`API key ${key.key_id} was revoked`);
-    if (key.expires_at !== null && Date.parse(key.expires_at) <= this.nowMs()) throw unauthenticated(`API key ${key.key_id} expired at ${key.expires_at}`);
+    if (this.expired(entry)) throw unauthenticated(`API key ${key.key_id} expired at ${key.expires_at ?? ''}`);
     if (tenant === null) throw unauthenticated(`the tenant of API key ${key.key_id} no longer exists`);
     if (tenant.status === 'suspended') throw new TriageError('PERMISSION_DENIED', `tenant ${tenant.id} is suspended`);
-    return { tenantId: tenant.id, keyId: key.key_id, scopes: new Set(key.scopes), quotas: entry.quotas, bootstrap: false };
+    const principal: Principal = { tenantId: tenant.id, keyId: key.key_id, scopes: new Set(key.scopes), quotas: entry.quotas, bootstrap: false };
+    entry.verified = { credential, principal };
+    return principal;
+  }
+
+  private expired(entry: CacheEntry): boolean {
+    const expiresAt = entry.key?.expires_at ?? null;
+    return expiresAt !== null && Date.parse(expiresAt) <= this.nowMs();
   }
 
   private isAdminKey(credential: string): boolean {

@@ -14,10 +14,18 @@ export interface QuotaCheck {
 
 const DAY_SECONDS = 86_400;
 
-/** UTC calendar periods: 2026-11-29 and 2026-11. */
+let periodsSecond = -1;
+let periods = { day: '', month: '' };
+
+/** UTC calendar periods: 2026-11-29 and 2026-11 (computed once per second). */
 export function calendarPeriods(nowMs: number): { day: string; month: string } {
-  const iso = new Date(nowMs).toISOString();
-  return { day: iso.slice(0, 10), month: iso.slice(0, 7) };
+  const second = Math.floor(nowMs / 1000);
+  if (second !== periodsSecond) {
+    const iso = new Date(nowMs).toISOString();
+    periods = { day: iso.slice(0, 10), month: iso.slice(0, 7) };
+    periodsSecond = second;
+  }
+  return periods;
 }
 
 /**

@@ -163,7 +163,8 @@ describe('tenancy: bad input gets a clear error and changes nothing', function (
     });
 
     it('TenancyService.setQuotas refuses the same documents and leaves the stored quotas (and their enforcement) unchanged', async () => {
-      const quotas = { requests_per_second: 100, burst: 5, allowed_models: ['identity_fp32'], models: { identity_fp32: { max_concurrent: 20 } } };
+      // 1/s refills one slot per second: the 8 calls below, sent at once, cannot earn a 6th even on a busy machine.
+      const quotas = { requests_per_second: 1, burst: 5, allowed_models: ['identity_fp32'], models: { identity_fp32: { max_concurrent: 20 } } };
       const tenant = await createTestTenant(service, { quotas });
       for (const [what, input, message] of BAD_QUOTAS) {
         const error = await triageErrorOf(() => service.setQuotas(tenant.id, input));
@@ -171,7 +172,7 @@ describe('tenancy: bad input gets a clear error and changes nothing', function (
         assert.match(error.message, message, what);
       }
       assert.deepEqual(await service.getQuotas(tenant.id), quotas);
-      // The proxy still applies them: the burst of 5 at 100/s, and only identity_fp32.
+      // The proxy still applies them: the burst of 5 at 1/s, and only identity_fp32.
       const client = newClient(tenant.key);
       const outcomes = await Promise.all(Array.from({ length: 8 }, () => infer(client).then(() => 'ok', (error: ServiceError) => error.code)));
       assert.equal(outcomes.filter((outcome) => outcome === 'ok').length, 5, outcomes.join(','));
