@@ -1,6 +1,6 @@
+import { jsonObjectArgument } from './json-argument';
 import { Metadata } from '@grpc/grpc-js';
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import { datatypeInfo, type Datatype } from '../protocol/datatypes';
 import type { ModelInferResponse } from '../protocol/inference-messages';
 import { nestedShape, tensorFromJson, tensorToJson, type JsonTensorValue } from '../protocol/json-tensor';
@@ -38,7 +38,7 @@ export function inferCommand(env: Readonly<Record<string, string | undefined>>):
     .option('--api-key <key>', 'API key, sent as `authorization: Bearer <key>` [env TRIAGE_API_KEY]')
     .option('--timeout-ms <ms>', 'deadline of each call', '30000')
     .action(async (model: string, options: InferCommandOptions) => {
-      const inputs = readInputs(options.data);
+      const inputs = jsonObjectArgument(options.data, '--data', '{"INPUT_NAME": [[...]], ...}') as Record<string, JsonTensorValue>;
       const timeoutMs = Number(options.timeoutMs);
       const apiKey = options.apiKey ?? env['TRIAGE_API_KEY'] ?? '';
       const metadata = new Metadata();
@@ -69,19 +69,6 @@ export function inferCommand(env: Readonly<Record<string, string | undefined>>):
     });
 }
 
-function readInputs(data: string): Record<string, JsonTensorValue> {
-  const text = data.startsWith('@') ? readFileSync(data.slice(1), 'utf8') : data;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`--data is not valid JSON: ${(error as Error).message}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error('--data must be a JSON object: {"INPUT_NAME": [[...]], ...}');
-  }
-  return parsed as Record<string, JsonTensorValue>;
-}
 
 function responseToJson(response: ModelInferResponse): Record<string, unknown> {
   return {

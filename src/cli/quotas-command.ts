@@ -1,5 +1,5 @@
+import { jsonObjectArgument } from './json-argument';
 import { Command, Option } from 'commander';
-import { readFileSync } from 'node:fs';
 import type { TenantQuotas } from '../tenancy/quota-config';
 import { apiPath } from './admin-client';
 import { adminClient, adminCommand, printAnswer, type AdminOptions, type Environment } from './admin-options';
@@ -48,7 +48,7 @@ export function quotasCommand(env: Environment): Command {
       const path = apiPath('tenants', tenant, 'quotas');
       const changes = flagChanges(options, limitFlags);
       if (options.data === undefined && changes.length === 0) throw new Error('nothing to set: give --data <json|@file> or a limit flag (see --help)');
-      const document: Record<string, unknown> = options.data === undefined ? await client.json<Record<string, unknown>>('GET', path) : readDocument(options.data);
+      const document: Record<string, unknown> = options.data === undefined ? await client.json<Record<string, unknown>>('GET', path) : jsonObjectArgument(options.data, '--data', '{"requests_per_second": 50, ...}');
       for (const [field, value] of changes) setField(document, options.model, field, value);
       const stored = await client.json<TenantQuotas>('PUT', path, document);
       printAnswer(options, stored, () => humanQuotas(stored));
@@ -88,17 +88,6 @@ function setField(document: Record<string, unknown>, model: string | undefined, 
   document['models'] = models;
 }
 
-function readDocument(data: string): Record<string, unknown> {
-  const text = data.startsWith('@') ? readFileSync(data.slice(1), 'utf8') : data;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`--data is not valid JSON: ${(error as Error).message}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('--data must be a JSON object: {"requests_per_second": 50, ...}');
-  return parsed as Record<string, unknown>;
-}
 
 function humanQuotas(document: TenantQuotas): string {
   return Object.keys(document).length === 0 ? 'no quotas set: no limits' : formatRecord(document);

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
-import { Writer } from 'protobufjs';
 import { projectRoot } from '../../src/protocol/project-paths';
 import { grpcError } from '../support/grpc-test-client';
 import { float32Buffer, inferRequest, readFloat32 } from '../support/infer-request';
 import { startLocalTritonFixture, type LocalTritonFixture } from '../support/local-triton-fixture';
+import { MATMUL_CHAIN, matmulChainConfig, matmulChainModel } from '../support/slow-onnx-model';
 import { SAMPLE_REPOSITORY, TempRepository } from '../support/temp-repository';
 
 interface InferResponse {
@@ -34,58 +34,7 @@ interface StatsDelta {
   readonly batches: Record<number, number>;
 }
 
-// ---------------------------------------------------------------------------------------------
-// A slow ONNX model, written here byte by byte (onnx.proto field numbers): Y = X·X·...·X, a
-// chain of MATMUL_CHAIN MatMuls over X [batch, n, n]. A [1, n, n] request keeps the single
-// instance busy for a time that grows with n^3; a [1, 1, 1] request with value v returns v^(chain+1).
-// ---------------------------------------------------------------------------------------------
-const MATMUL_CHAIN = 64;
-const LENGTH_DELIMITED = 2;
-
-function protoMessage(build: (writer: Writer) => void): Uint8Array {
-  const writer = Writer.create();
-  build(writer);
-  return writer.finish();
-}
-const putString = (w: Writer, field: number, value: string): Writer => w.uint32((field << 3) | LENGTH_DELIMITED).string(value);
-const putMessage = (w: Writer, field: number, value: Uint8Array): Writer => w.uint32((field << 3) | LENGTH_DELIMITED).bytes(value);
-const putVarint = (w: Writer, field: number, value: number): Writer => w.uint32(field << 3).int64(value);
-
-/** ValueInfoProto{name=1, type=2: TypeProto{tensor_type=1: {elem_type=1 (FLOAT=1), shape=2: {dim=1: {dim_param=2}}}}} */
-const floatTensorInfo = (name: string, dims: readonly string[]): Uint8Array => protoMessage((w) => {
-  putString(w, 1, name);
-  putMessage(w, 2, protoMessage((type) => putMessage(type, 1, protoMessage((tensor) => {
-    putVarint(tensor, 1, 1);
-    putMessage(tensor, 2, protoMessage((shape) => { for (const dim of dims) putMessage(shape, 1, protoMessage((d) => putString(d, 2, dim))); }));
-  }))));
-});
-
-/** ModelProto{ir_version=1, producer_name=2, graph=7: GraphProto{node=1, name=2, input=11, output=12}, opset_import=8} */
-function matmulChainModel(): Buffer {
-  return Buffer.from(protoMessage((model) => {
-    putVarint(model, 1, 8);
-    putString(model, 2, 'triage-test');
-    putMessage(model, 7, protoMessage((graph) => {
-      let previous = 'X';
-      for (let index = 0; index < MATMUL_CHAIN; index++) {
-        const output = index === MATMUL_CHAIN - 1 ? 'Y' : `t${index}`;
-        // NodeProto{input=1, output=2, name=3, op_type=4}
-        putMessage(graph, 1, protoMessage((node) => {
-          putString(node, 1, previous);
-          putString(node, 1, 'X');
-          putString(node, 2, output);
-          putString(node, 3, `matmul_${index}`);
-          putString(node, 4, 'MatMul');
-        }));
-        previous = output;
-      }
-      putString(graph, 2, 'matmul_chain');
-      putMessage(graph, 11, floatTensorInfo('X', ['batch', 'n', 'n']));
-      putMessage(graph, 12, floatTensorInfo('Y', ['batch', 'n', 'n']));
-    }));
-    putMessage(model, 8, protoMessage((opset) => { putString(opset, 1, ''); putVarint(opset, 2, 13); }));
-  }));
-}
+// The slow ONNX model (a chain of MatMuls, written byte by byte) lives in test/support/slow-onnx-model.ts.
 
 function breastCancerConfig(name: string, batching: string): string {
   return `name: "${name}"
@@ -98,16 +47,6 @@ instance_group [ { kind: KIND_CPU count: 1 } ]
 `;
 }
 
-function slowConfig(name: string, batching: string): string {
-  return `name: "${name}"
-backend: "onnxruntime"
-max_batch_size: 8
-input [ { name: "X" data_type: TYPE_FP32 dims: [ -1, -1 ] } ]
-output [ { name: "Y" data_type: TYPE_FP32 dims: [ -1, -1 ] } ]
-${batching}
-instance_group [ { kind: KIND_CPU count: 1 } ]
-`;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -132,8 +71,8 @@ input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ -1 ] } ]
 output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ -1 ] } ]
 dynamic_batching { preferred_batch_size: [ 2 ] max_queue_delay_microseconds: 500000 }
 `)
-      .writeModel('slow_priority', slowConfig('slow_priority', 'dynamic_batching { priority_levels: 2 default_priority_level: 2 }'), slowModel)
-      .writeModel('slow_queue', slowConfig('slow_queue',
+      .writeModel('slow_priority', matmulChainConfig('slow_priority', 'dynamic_batching { priority_levels: 2 default_priority_level: 2 }'), slowModel)
+      .writeModel('slow_queue', matmulChainConfig('slow_queue',
         'dynamic_batching { default_queue_policy { max_queue_size: 1 default_timeout_microseconds: 60000000 allow_timeout_override: true } }'), slowModel);
     fixture = await startLocalTritonFixture({ modelRepository: repository.path });
   });
