@@ -3,7 +3,7 @@ import { TriageError } from '../errors/triage-error';
 import type { Logger } from '../observability/logger';
 import type { RedisKeys } from '../redis/redis-keys';
 import { defineTenancyScripts, type TenancyScripts } from './lua-scripts';
-import { checksFor, type QuotaCheck } from './quota-checks';
+import { calendarPeriods, checksFor, type QuotaCheck } from './quota-checks';
 import type { TenantQuotas } from './quota-config';
 import { QuotaRefusal, type RateFigures } from './quota-refusal';
 
@@ -34,19 +34,31 @@ export interface Admission {
 /** Longest a finished call's concurrency slot waits to be given back in Redis. */
 const RELEASE_DELAY_MS = 2;
 
+interface PendingAdmission {
+  readonly member: string;
+  readonly inferences: number;
+  resolve(admission: Admission): void;
+  reject(error: Error): void;
+}
+
 const NOTHING_HELD: Admission = { rate: null, release: () => undefined };
 const KIND_OF: Readonly<Record<QuotaCheck['kind'], keyof RedisDownPolicy>> = { g: 'rate', c: 'concurrency', b: 'budget' };
 
 /**
  * Quota admission: every dimension of a request (rates, concurrency, budgets; the
  * tenant's and the tenant's for the model) is checked and consumed by one Lua script in
- * one Redis round trip, atomically across any number of proxy processes. Concurrency is
+ * one Redis round trip (shared by the tenant's requests of the same event-loop turn),
+ * atomically across any number of proxy processes. Concurrency is
  * a lease in a sorted set with an expiry: a crashed proxy's leases expire and never lock
  * a tenant out; leases of calls still running are renewed every leaseTtlMs/3.
  */
 export class QuotaAdmission {
   private readonly scripts: TenancyScripts;
   private readonly held = new Map<string, Set<string>>();
+  /** Requests waiting for this turn's script call, by their (shared) list of checks. */
+  private readonly batches = new Map<readonly QuotaCheck[], PendingAdmission[]>();
+  /** Check lists by quotas document (dropped with it when the cache lets it go), then tenant, model and day. */
+  private readonly checkCache = new WeakMap<TenantQuotas, Map<string, QuotaCheck[]>>();
   /** Lease members of finished calls not yet removed in Redis, by lease key. */
   private readonly releases = new Map<string, string[]>();
   private releaseTimer: NodeJS.Timeout | null = null;
@@ -75,22 +87,56 @@ export class QuotaAdmission {
    * Admits a request of `inferences` rows and `requestBytes` bytes for `model`, or throws
    * a QuotaRefusal (rate, concurrency, budget, size) or UNAVAILABLE (Redis down and a
    * limit configured to fail closed). Costs nothing when the tenant has no limits.
+   * Requests of one tenant and model arriving in the same turn of the event loop share one
+   * script call; each still gets its own answer, in arrival order.
    */
   admit(tenantId: string, quotas: TenantQuotas, model: string, inferences: number, requestBytes: number): Admission | Promise<Admission> {
     checkSize(tenantId, quotas, model, requestBytes);
-    const now = this.nowMs();
-    const checks = checksFor(quotas, this.keys.admission(tenantId, null), `tenant ${tenantId}`, inferences, now);
-    const modelLimits = quotas.models?.[model];
-    if (modelLimits !== undefined) checks.push(...checksFor(modelLimits, this.keys.admission(tenantId, model), `tenant ${tenantId} for model ${model}`, inferences, now));
+    const checks = this.checksOf(tenantId, quotas, model);
     if (checks.length === 0) return NOTHING_HELD;
     for (const check of checks) {
-      if (check.kind === 'g' && check.args[2] * check.args[0] > check.args[1]) {
-        throw new QuotaRefusal(`request of ${inferences} inferences can never fit ${check.name} (burst ${Math.round(check.args[1] / check.args[0])}): split it`, null, null, true);
+      if (check.kind === 'g' && check.quantity === 'inferences' && inferences * check.a > check.b) {
+        throw new QuotaRefusal(`request of ${inferences} inferences can never fit ${check.name} (burst ${Math.round(check.b / check.a)}): split it`, null, null, true);
       }
     }
-    const member = `${this.options.processId}:${++this.sequence}`;
-    const args: (string | number)[] = [member, this.options.leaseTtlMs, checks.length];
-    for (const check of checks) args.push(check.kind, check.args[0], check.args[1], check.args[2]);
+    return new Promise<Admission>((resolve, reject) => {
+      const member = `${this.options.processId}:${++this.sequence}`;
+      let batch = this.batches.get(checks);
+      if (batch === undefined) {
+        batch = [];
+        this.batches.set(checks, batch);
+        setImmediate(() => this.sendBatch(checks));
+      }
+      batch.push({ member, inferences, resolve, reject });
+    });
+  }
+
+  /** The checks of a tenant and model today, built once per quotas document, model and day. */
+  private checksOf(tenantId: string, quotas: TenantQuotas, model: string): QuotaCheck[] {
+    const now = this.nowMs();
+    const { day } = calendarPeriods(now);
+    let byModel = this.checkCache.get(quotas);
+    if (byModel === undefined) {
+      byModel = new Map();
+      this.checkCache.set(quotas, byModel);
+    }
+    const cacheKey = `${tenantId}\u0000${model}\u0000${day}`;
+    let checks = byModel.get(cacheKey);
+    if (checks === undefined) {
+      checks = checksFor(quotas, this.keys.admission(tenantId, null), `tenant ${tenantId}`, now);
+      const modelLimits = quotas.models?.[model];
+      if (modelLimits !== undefined) checks.push(...checksFor(modelLimits, this.keys.admission(tenantId, model), `tenant ${tenantId} for model ${model}`, now));
+      if (byModel.size > 1000) byModel.clear();
+      byModel.set(cacheKey, checks);
+    }
+    return checks;
+  }
+
+  private sendBatch(checks: readonly QuotaCheck[]): void {
+    const batch = this.batches.get(checks) ?? [];
+    this.batches.delete(checks);
+    const args: (string | number)[] = [this.options.leaseTtlMs, checks.length];
+    for (const check of checks) args.push(check.kind, check.a, check.b, check.ttlSeconds, check.quantity === 'inferences' ? -1 : check.quantity);
     // Finished calls of this tenant give back their slots in this same round trip.
     const leaseKey = checks.find((check) => check.kind === 'c')?.key;
     const piggyback = leaseKey === undefined ? undefined : this.releases.get(leaseKey);
@@ -100,9 +146,23 @@ export class QuotaAdmission {
     } else {
       args.push(0);
     }
-    return this.scripts.admit(checks.map((check) => check.key), args).then(
-      (reply) => this.outcome(reply, checks, member),
-      (error: unknown) => this.whenRedisDown(error, checks),
+    args.push(batch.length);
+    for (const pending of batch) args.push(pending.member, pending.inferences);
+    this.scripts.admit(checks.map((check) => check.key), args).then(
+      (reply) => batch.forEach((pending, index) => {
+        try {
+          pending.resolve(this.outcome(reply.slice(index * 5, index * 5 + 5), checks, pending.member));
+        } catch (error) {
+          pending.reject(error as Error);
+        }
+      }),
+      (error: unknown) => batch.forEach((pending) => {
+        try {
+          pending.resolve(this.whenRedisDown(error, checks));
+        } catch (refusal) {
+          pending.reject(refusal as Error);
+        }
+      }),
     );
   }
 
@@ -123,7 +183,7 @@ export class QuotaAdmission {
     }
     const check = checks[index - 1] as QuotaCheck;
     if (check.kind === 'b') {
-      throw new QuotaRefusal(`${check.name} (${check.value}) is used up; it renews with the next ${check.name.startsWith('daily_') ? 'day' : 'month'} (UTC)`, null, { limit: b, remaining: c, resetMs: -1 }, true);
+      throw new QuotaRefusal(`${check.name} (${check.value}) is used up; it renews with the next ${check.period ?? 'day'} (UTC)`, null, { limit: b, remaining: c, resetMs: -1 }, true);
     }
     const what = check.kind === 'c' ? `${check.name} (${check.value}) reached` : `${check.name} (${check.value}/s) exceeded`;
     throw new QuotaRefusal(`${what}; retry in ${a} ms`, a, { limit: b, remaining: c, resetMs: d }, false);
