@@ -131,7 +131,7 @@ export class InstancePool {
       if (this.stopped || this.instances.get(instance.address) !== instance) return;
       instance.serverReady = result.ready;
       instance.extensions = result.extensions;
-      instance.maxBatchSizes = await this.batchSizes(instance, result.readyModels);
+      instance.maxBatchSizes = await this.batchSizes(instance, instance.readyModels, result.readyModels);
       instance.readyModels = result.readyModels;
       instance.knownModels = result.knownModels;
       instance.consecutiveFailures = 0;
@@ -151,11 +151,14 @@ export class InstancePool {
     }
   }
 
-  /** max_batch_size of every READY model: known ones kept, new ones read from the instance. */
-  private async batchSizes(instance: TritonInstance, readyModels: ReadonlyMap<string, ReadonlySet<string>>): Promise<Map<string, number>> {
+  /**
+   * max_batch_size of every READY model: kept while the model's READY versions stay the
+   * same, read again from the instance when they change (a reload may change the config).
+   */
+  private async batchSizes(instance: TritonInstance, previous: ReadonlyMap<string, ReadonlySet<string>>, readyModels: ReadonlyMap<string, ReadonlySet<string>>): Promise<Map<string, number>> {
     const sizes = new Map<string, number>();
-    await Promise.all([...readyModels.keys()].map(async (model) => {
-      const known = instance.maxBatchSizes.get(model);
+    await Promise.all([...readyModels.entries()].map(async ([model, versions]) => {
+      const known = sameVersions(previous.get(model), versions) ? instance.maxBatchSizes.get(model) : undefined;
       sizes.set(model, known ?? await probeMaxBatchSize(instance.client, model, this.options.probeTimeoutMs).catch(() => 0));
     }));
     return sizes;
@@ -223,4 +226,10 @@ export class InstancePool {
       });
     }, this.options.dnsRefreshMs);
   }
+}
+
+function sameVersions(a: ReadonlySet<string> | undefined, b: ReadonlySet<string>): boolean {
+  if (a === undefined || a.size !== b.size) return false;
+  for (const version of a) if (!b.has(version)) return false;
+  return true;
 }
