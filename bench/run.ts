@@ -1,3 +1,4 @@
+import { controllerBenchmark } from './controller-bench';
 import { localTritonBenchmark } from './local-triton-bench';
 import { proxyBenchmark } from './proxy-bench';
 
@@ -5,6 +6,7 @@ import { proxyBenchmark } from './proxy-bench';
 const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   'local-triton': localTritonBenchmark,
   proxy: proxyBenchmark,
+  controller: controllerBenchmark,
 };
 
 async function main(): Promise<void> {

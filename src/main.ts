@@ -4,6 +4,10 @@ import { join, resolve } from 'node:path';
 import { startRedisServer, type RedisServerProcess } from './redis/redis-server-process';
 import { randomText } from './tenancy/api-key-format';
 import { startTenancy, type Tenancy } from './tenancy/tenancy';
+import { startRegistry, type Registry } from './registry/registry';
+import { startController, type Controller } from './controller/controller';
+import { InstanceProfiles } from './controller/instance-profiles';
+import { DEFAULT_ARCHIVE_LIMITS } from './repository/archive/extract-archive';
 import { adminApiRouter } from './api/admin-api-router';
 import type { AddressInfo } from 'node:net';
 import type { SERVE_SETTINGS } from './config/serve-settings';
@@ -24,6 +28,9 @@ export interface RunningTriage {
   /** The admin key generated for this run when TRIAGE_ADMIN_KEY was not set (to print once), else null. */
   readonly generatedAdminKey: string | null;
   readonly tenancy: Tenancy;
+  readonly registry: Registry;
+  /** The deployment controller (reconciles only while this process holds the leader lease). */
+  readonly controller: Controller;
   /** The embedded redis-server, when no Redis URL was configured. */
   readonly embeddedRedis: RedisServerProcess | null;
   readonly grpcPort: number;
@@ -62,6 +69,15 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       processId: `${hostname()}:${process.pid}:${randomText(6)}`,
     }, rootLogger);
     started.push(() => tenancy.stop());
+    const registry = await startRegistry({
+      redis: tenancy.redis,
+      keys: tenancy.keys,
+      repository: resolve(settings.modelRepository),
+      stagingDir: settings.stagingDir === '' ? join(resolve(settings.dataDir), 'staging') : resolve(settings.stagingDir),
+      archiveLimits: DEFAULT_ARCHIVE_LIMITS,
+      auditMaxEntries: settings.auditMaxEntries,
+      undeployTimeoutMs: settings.undeployTimeoutMs,
+    }, rootLogger);
     const targets = settings.tritonUrls;
     const embedded = targets.kind === 'embedded' ? await startLocalTriton({
       modelRepository: settings.modelRepository,
@@ -85,6 +101,19 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     });
     started.push(() => pool.stop());
     await pool.start();
+    const controller = await startController({
+      redisUrl: embeddedRedis?.url ?? settings.redisUrl,
+      redis: tenancy.redis,
+      keys: tenancy.keys,
+      store: registry.store,
+      pool,
+      profiles: new InstanceProfiles({ labels: settings.instanceLabels, memory: settings.instanceMemory, delivery: settings.delivery, pushInstances: settings.pushInstances }),
+      repository: resolve(settings.modelRepository),
+      owner: `${hostname()}:${process.pid}:${randomText(6)}`,
+      leaseTtlMs: settings.controllerLeaseTtlMs,
+      tickMs: settings.controllerTickMs,
+    }, rootLogger);
+    started.push(() => controller.stop());
     const router = new Router(pool, { sequenceIdleMs: settings.sequenceIdleMs });
     let accepting = true;
     const local = await startLocalGrpcServer({
@@ -109,7 +138,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       logger: rootLogger,
     });
     started.push(() => grpc.stop(0));
-    const dependencies = { pool, router, tenancy, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, accepting: () => accepting };
+    const dependencies = { pool, router, tenancy, registry, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, accepting: () => accepting };
     const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies), adminApiRouter(dependencies)]));
     const httpPort = await listen(http, settings.listenAddress, settings.httpPort);
     logger.info({ grpcPort: grpc.port, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');
@@ -119,7 +148,8 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       stopping ??= (async () => {
         accepting = false;
         logger.info({ graceMs: settings.shutdownGraceMs }, 'shutting down: no new calls, draining those in flight');
-        await Promise.all([grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs)]);
+        // The controller stops first of all (in parallel with the drain): it releases the lease, so a standby takes over at once.
+        await Promise.all([controller.stop(), grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs)]);
         await local.stop(settings.shutdownGraceMs);
         router.stop();
         await pool.stop();
@@ -130,7 +160,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       })();
       return stopping;
     };
-    return { grpcPort: grpc.port, httpPort, embedded, pool, router, tenancy, embeddedRedis, generatedAdminKey, stop };
+    return { grpcPort: grpc.port, httpPort, embedded, pool, router, tenancy, registry, controller, embeddedRedis, generatedAdminKey, stop };
   } catch (error) {
     await undo();
     throw error;

@@ -5,11 +5,15 @@ import { sendRestError } from '../proxy/rest/rest-error';
 import type { Tenancy } from '../tenancy/tenancy';
 import { ADMIN_BODY_LIMIT_BYTES, isBodyTooLarge, jsonBody } from './json-body';
 import { openApiDocument } from './openapi-document';
+import type { RegistryService } from '../registry/registry-service';
+import type { RegistryStore } from '../registry/registry-store';
+import { modelHandlers } from './model-handlers';
 import { tenantHandlers } from './tenant-handlers';
 import { usageHandler } from './usage-handler';
 
 export interface AdminApiDependencies {
   readonly tenancy: Pick<Tenancy, 'authenticator' | 'service'>;
+  readonly registry: { readonly service: RegistryService; readonly store: RegistryStore };
   readonly version: string;
   readonly logger: Logger;
 }
@@ -23,8 +27,8 @@ interface AdminRoute {
   readonly method: Method;
   readonly path: string;
   readonly access: Access;
-  /** The route reads a JSON body (after the key is checked). */
-  readonly body: boolean;
+  /** The route reads a JSON body (after the key is checked); 'stream': the handler reads the raw body itself (archives). */
+  readonly body: boolean | 'stream';
   readonly handler: RequestHandler;
 }
 
@@ -38,6 +42,7 @@ export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRoute
   const logger = dependencies.logger.child({ component: 'admin-api' });
   const { service, authenticator } = dependencies.tenancy;
   const tenants = tenantHandlers(service);
+  const models = modelHandlers(dependencies.registry.service, dependencies.registry.store, service);
   const document = openApiDocument(dependencies.version);
   const routes: readonly AdminRoute[] = [
     { method: 'get', path: '/v1/openapi.json', access: 'public', body: false, handler: (_request, response) => { response.json(document); } },
@@ -52,6 +57,16 @@ export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRoute
     { method: 'get', path: '/v1/tenants/:id/quotas', access: 'read', body: false, handler: tenants.getQuotas },
     { method: 'put', path: '/v1/tenants/:id/quotas', access: 'admin', body: true, handler: tenants.setQuotas },
     { method: 'get', path: '/v1/usage', access: 'read', body: false, handler: usageHandler(service) },
+    { method: 'get', path: '/v1/models', access: 'read', body: false, handler: models.listModels },
+    { method: 'post', path: '/v1/models', access: 'admin', body: 'stream', handler: models.createModel },
+    { method: 'get', path: '/v1/models/:name', access: 'read', body: false, handler: models.getModel },
+    { method: 'delete', path: '/v1/models/:name', access: 'admin', body: false, handler: models.deleteModel },
+    { method: 'get', path: '/v1/models/:name/versions', access: 'read', body: false, handler: models.listVersions },
+    { method: 'post', path: '/v1/models/:name/versions', access: 'admin', body: 'stream', handler: models.addVersion },
+    { method: 'delete', path: '/v1/models/:name/versions/:version', access: 'admin', body: false, handler: models.deleteVersion },
+    { method: 'put', path: '/v1/models/:name/config', access: 'admin', body: true, handler: models.putConfig },
+    { method: 'post', path: '/v1/models/:name/deploy', access: 'admin', body: true, handler: models.deploy },
+    { method: 'post', path: '/v1/models/:name/undeploy', access: 'admin', body: false, handler: models.undeploy },
   ];
   const guards: Readonly<Record<Access, RequestHandler[]>> = {
     public: [],
@@ -69,7 +84,7 @@ export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRoute
   for (const path of new Set(routes.map((route) => route.path))) {
     const methods = routes.filter((route) => route.path === path);
     const route = router.route(path);
-    for (const { method, access, body: readsBody, handler } of methods) route[method](...guards[access], ...(readsBody ? body : []), handler);
+    for (const { method, access, body: readsBody, handler } of methods) route[method](...guards[access], ...(readsBody === true ? body : []), handler);
     route.all(methodNotAllowed(methods.map((each) => each.method.toUpperCase()).join(', ')));
   }
   router.use('/v1', (request, response) => {

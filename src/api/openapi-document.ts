@@ -1,42 +1,8 @@
 import { SCOPES } from '../tenancy/tenancy-records';
-import { ADMIN_BODY_LIMIT_BYTES } from './json-body';
+import { MODEL_PATHS, MODEL_SCHEMAS } from './openapi-models';
+import { body, created, json, nullable, ok, operation, READ_ERRORS, ref, WRITE_ERRORS, type Json } from './openapi-parts';
 import { USAGE_CSV_COLUMNS } from './usage-csv';
 import { MAX_USAGE_DAYS } from './usage-query';
-
-/** A JSON Schema or OpenAPI fragment. */
-type Json = Readonly<Record<string, unknown>>;
-
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const nullable = (schema: Json): Json => ({ oneOf: [schema, { type: 'null' }] });
-const json = (schema: Json): Json => ({ content: { 'application/json': { schema } } });
-const error = (description: string): Json => ({ description, ...json(ref('Error')) });
-
-const ERRORS = {
-  400: error('Invalid input: malformed JSON, an unknown field, a wrong type or a value breaking its rule. The message names the field and the rule; nothing was changed.'),
-  401: error('No valid API key: missing, malformed, unknown, expired or revoked.'),
-  403: error('The key lacks the scope this route needs, or its tenant is suspended.'),
-  404: error('No such tenant or key. To a tenant\'s key, every other tenant is answered so, exactly as if it did not exist.'),
-  409: error('A tenant with this name already exists.'),
-  413: error(`The body is larger than ${ADMIN_BODY_LIMIT_BYTES} bytes.`),
-  503: error('The key store (Redis) is unreachable.'),
-} as const;
-
-type ErrorStatus = keyof typeof ERRORS;
-
-/** What each kind of route can answer besides its success. */
-const READ_ERRORS: readonly ErrorStatus[] = [401, 403, 404, 503];
-const WRITE_ERRORS: readonly ErrorStatus[] = [400, 401, 403, 404, 413, 503];
-
-function operation(summary: string, access: 'read' | 'admin', success: Record<string, Json>, errors: readonly ErrorStatus[], extra: Json = {}): Json {
-  const responses: Record<string, Json> = { ...success };
-  for (const status of errors) responses[String(status)] = ERRORS[status];
-  const who = access === 'admin' ? 'Needs the `admin` scope.' : 'Needs the `read` scope (a tenant\'s key: its own tenant only) or `admin`.';
-  return { summary, description: who, ...extra, responses };
-}
-
-const body = (schema: Json): Json => ({ requestBody: { required: true, ...json(schema) } });
-const ok = (description: string, schema: Json): Record<string, Json> => ({ 200: { description, ...json(schema) } });
-const created = (description: string, schema: Json): Record<string, Json> => ({ 201: { description, ...json(schema) } });
 
 const count = (maximum: number, minimum = 0): Json => nullable({ type: 'integer', minimum, maximum });
 const rate: Json = nullable({ type: 'number', exclusiveMinimum: 0, maximum: 1_000_000 });
@@ -63,7 +29,14 @@ const LABELS: Json = { type: 'object', maxProperties: 64, propertyNames: { patte
 const TENANT_NAME: Json = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$' };
 
 const SCHEMAS: Record<string, Json> = {
-  Error: { type: 'object', required: ['error'], properties: { error: { type: 'string', description: 'What went wrong, naming the field and the rule.' } } },
+  Error: {
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: { type: 'string', description: 'What went wrong, naming the field and the rule.' },
+      problems: { type: 'array', description: 'With 422: every problem of the model.', items: ref('ModelProblem') },
+    },
+  },
   Tenant: {
     type: 'object',
     required: ['id', 'name', 'status', 'labels', 'created_at', 'updated_at'],
@@ -140,7 +113,7 @@ export function openApiDocument(version: string): Json {
     info: {
       title: 'triage admin API',
       version,
-      description: 'Tenants, API keys, quotas and usage of a triage gateway. JSON members are snake_case; '
+      description: 'Tenants, API keys, quotas, usage and the model registry of a triage gateway. JSON members are snake_case; '
         + 'unknown members are refused. Every error answers {"error": message} with the HTTP status of its code (docs/errors.md).',
     },
     security: [{ bearer: [] }, { apiKey: [] }],
@@ -178,9 +151,10 @@ export function openApiDocument(version: string): Json {
           },
         }, [400, ...READ_ERRORS], { parameters: USAGE_PARAMETERS }),
       },
+      ...MODEL_PATHS,
     },
     components: {
-      schemas: SCHEMAS,
+      schemas: { ...SCHEMAS, ...MODEL_SCHEMAS },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'authorization: Bearer <key>' },
         apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },

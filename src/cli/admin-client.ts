@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 export interface AdminClientOptions {
   /** triage's HTTP address, e.g. http://localhost:8000. */
   readonly url: string;
@@ -31,12 +33,26 @@ export class AdminClient {
     return JSON.parse(text) as T;
   }
 
+  /** Streams `body` (an archive) as the request body; `onBytes` sees the running count of bytes sent. */
+  async upload<T = unknown>(method: string, path: string, contentType: string, body: Readable, onBytes: (sent: number) => void): Promise<T> {
+    let sent = 0;
+    const counted = body.map((chunk: Buffer) => {
+      sent += chunk.length;
+      onBytes(sent);
+      return chunk;
+    });
+    const text = await this.call(method, path, 'application/json', { stream: Readable.toWeb(counted) as ReadableStream, contentType }, 0);
+    return JSON.parse(text) as T;
+  }
+
   /** A call whose answer is text of the given media type (the usage CSV). */
   text(path: string, accept: string): Promise<string> {
     return this.call('GET', path, accept);
   }
 
-  private async call(method: string, path: string, accept: string, body?: unknown): Promise<string> {
+  /** One HTTP call; `body` is JSON, or a stream with its content type. A timeoutMs of 0 waits as long as it takes. */
+  private async call(method: string, path: string, accept: string, body?: unknown, timeoutMs = this.options.timeoutMs ?? 30_000): Promise<string> {
+    const stream = isStreamBody(body) ? body : null;
     const url = new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base.href : `${this.base.href}/`);
     let response: Response;
     try {
@@ -45,11 +61,11 @@ export class AdminClient {
         headers: {
           authorization: `Bearer ${this.options.apiKey}`,
           accept,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(body === undefined ? {} : { 'content-type': stream?.contentType ?? 'application/json' }),
         },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
-      });
+        ...(body === undefined ? {} : stream === null ? { body: JSON.stringify(body) } : { body: stream.stream, duplex: 'half' }),
+        ...(timeoutMs === 0 ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
+      } as RequestInit);
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       throw new Error(`cannot reach triage at ${this.base.origin}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
@@ -60,11 +76,23 @@ export class AdminClient {
   }
 }
 
+interface StreamBody {
+  readonly stream: ReadableStream;
+  readonly contentType: string;
+}
+
+function isStreamBody(body: unknown): body is StreamBody {
+  return typeof body === 'object' && body !== null && (body as Partial<StreamBody>).stream instanceof ReadableStream;
+}
+
 /** The message of triage's `{"error": message}` body, or null when the body is something else. */
 function errorMessage(text: string): string | null {
   try {
-    const parsed = JSON.parse(text) as { error?: unknown };
-    return typeof parsed.error === 'string' ? parsed.error : null;
+    const parsed = JSON.parse(text) as { error?: unknown; problems?: unknown };
+    if (typeof parsed.error !== 'string') return null;
+    // A model that fails validation: every problem on its own line.
+    const problems = Array.isArray(parsed.problems) ? parsed.problems as { path?: unknown; rule?: unknown; message?: unknown }[] : [];
+    return [parsed.error, ...problems.map((problem) => `  ${String(problem.path)}: ${String(problem.message)} [${String(problem.rule)}]`)].join('\n');
   } catch {
     return null;
   }

@@ -3,6 +3,7 @@ import { processEnvironment } from '../config/process-environment';
 import { inferCommand } from './infer-command';
 import { keysCommand } from './keys-command';
 import { localTritonCommand } from './local-triton-command';
+import { modelsCommand } from './models-command';
 import { quotasCommand } from './quotas-command';
 import { serveCommand } from './serve-command';
 import { tenantsCommand } from './tenants-command';
@@ -16,6 +17,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     .addCommand(serveCommand(env))
     .addCommand(localTritonCommand(env))
     .addCommand(inferCommand(env))
+    .addCommand(modelsCommand(env))
     .addCommand(tenantsCommand(env))
     .addCommand(keysCommand(env))
     .addCommand(quotasCommand(env))

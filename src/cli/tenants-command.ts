@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { TenantRecord } from '../tenancy/tenancy-records';
 import { apiPath } from './admin-client';
 import { adminClient, adminCommand, printAnswer, type AdminOptions, type Environment } from './admin-options';
+import { parseLabels } from './label-arguments';
 import { formatRecord, formatTable } from './text-table';
 
 interface CreateOptions extends AdminOptions {
@@ -40,12 +41,4 @@ export function tenantsCommand(env: Environment): Command {
   tenants.addCommand(setStatus('suspend', 'suspended', 'Suspend a tenant: every key of it is refused (403) until it is resumed.'));
   tenants.addCommand(setStatus('resume', 'active', 'Resume a suspended tenant.'));
   return tenants;
-}
-
-function parseLabels(labels: readonly string[]): Record<string, string> {
-  return Object.fromEntries(labels.map((label) => {
-    const separator = label.indexOf('=');
-    if (separator <= 0) throw new Error(`--label must be key=value, got '${label}'`);
-    return [label.slice(0, separator), label.slice(separator + 1)];
-  }));
 }

@@ -1,5 +1,6 @@
 import { LOG_LEVELS, type LogLevel } from '../observability/logger';
-import { byteSizeSetting, choiceSetting, customSetting, durationSetting, portSetting, stringSetting } from './setting';
+import { byteSizeSetting, choiceSetting, customSetting, durationSetting, integerSetting, listSetting, portSetting, stringSetting } from './setting';
+import { parseInstanceLabels, parseInstanceMemory, type DeliveryMode, type InstanceLabels, type InstanceMemory } from '../controller/instance-profiles';
 import { parseTritonTargets, type TritonTargets } from './triton-targets';
 import { TriageError } from '../errors/triage-error';
 import type { RedisDownPolicy } from '../tenancy/quota-admission';
@@ -57,5 +58,21 @@ export const SERVE_SETTINGS = {
     'What each kind of limit does while Redis is unreachable: open (admit) or closed (refuse with UNAVAILABLE).', parseRedisDownPolicy),
   keyCacheTtlMs: durationSetting('key-cache-ttl', 'TRIAGE_KEY_CACHE_TTL_MS', 30_000, 'A cached API key is re-read after this long even without an invalidation message.', 100),
   usageFlushMs: durationSetting('usage-flush', 'TRIAGE_USAGE_FLUSH_MS', 1000, 'How often usage counts are added to Redis.', 50),
+  stagingDir: customSetting<string>('staging-dir', 'TRIAGE_STAGING_DIR', '', '(--data-dir/staging)',
+    'Where uploads are unpacked and checked before one rename moves them into --model-repository: must be on the same filesystem.', (raw) => raw.trim()),
+  auditMaxEntries: integerSetting('audit-max-entries', 'TRIAGE_AUDIT_MAX_ENTRIES', 1_000_000, 'The audit stream keeps about this many newest events.', 1000, 1_000_000_000),
+  undeployTimeoutMs: durationSetting('undeploy-timeout', 'TRIAGE_UNDEPLOY_TIMEOUT_MS', 30_000, 'How long deleting a deployed model waits for the instances to unload it.', 0),
+  controllerLeaseTtlMs: durationSetting('controller-lease-ttl', 'TRIAGE_CONTROLLER_LEASE_TTL_MS', 10_000,
+    'The deployment controller\'s leader lease: one triage process reconciles deployments; when it dies, another takes over within this long.', 300),
+  controllerTickMs: durationSetting('controller-tick', 'TRIAGE_CONTROLLER_TICK_MS', 1000,
+    'How often the leading controller compares the deployments with what the instances hold (also at once on every registry change).', 50),
+  delivery: choiceSetting<DeliveryMode>('delivery', 'TRIAGE_DELIVERY', ['shared', 'push'], 'shared',
+    'How models reach the instances: shared (they read --model-repository themselves) or push (the files travel in the load call).'),
+  pushInstances: listSetting('push-instances', 'TRIAGE_PUSH_INSTANCES',
+    'Instances (host:port) that get push delivery whatever --delivery says: those that share no storage with triage.'),
+  instanceLabels: customSetting<InstanceLabels>('instance-labels', 'TRIAGE_INSTANCE_LABELS', new Map(), '(none)',
+    'Labels of instances, matched by a deployment\'s instance_labels: ADDRESS key=value,key=value; ADDRESS key=value.', parseInstanceLabels),
+  instanceMemory: customSetting<InstanceMemory>('instance-memory', 'TRIAGE_INSTANCE_MEMORY', new Map(), '(unlimited)',
+    'Memory budget of each instance for placement: a size for every instance (16GiB), or ADDRESS=SIZE,... with *=SIZE for the others.', parseInstanceMemory),
   logLevel: choiceSetting<LogLevel>('log-level', 'TRIAGE_LOG_LEVEL', LOG_LEVELS, 'info', 'Log level (JSON logs on stdout).'),
 };

@@ -117,6 +117,18 @@ export function durationSetting(flag: string, env: string, defaultValue: number,
   };
 }
 
+export function integerSetting(flag: string, env: string, defaultValue: number, description: string, min: number, max: number): Setting<number> {
+  return {
+    flag, env, description, defaultValue, defaultText: String(defaultValue), repeatable: false,
+    parse: (raw, source) => {
+      const value = single(raw).trim();
+      const parsed = /^[0-9]+$/.test(value) ? Number(value) : NaN;
+      if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) throw invalid(source, `must be an integer from ${min} to ${max}`, value);
+      return parsed;
+    },
+  };
+}
+
 export function customSetting<T>(flag: string, env: string, defaultValue: T, defaultText: string, description: string, parse: (raw: string, source: string) => T): Setting<T> {
   return { flag, env, description, defaultValue, defaultText, repeatable: false, parse: (raw, source) => parse(single(raw), source) };
 }

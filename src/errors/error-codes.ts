@@ -78,6 +78,16 @@ export const ERROR_CODES = {
     http: 400,
     description: 'A configuration setting (flag or TRIAGE_* environment variable) is missing or breaks its rule; the message names the setting.',
   },
+  MODEL_INVALID: {
+    grpc: GrpcStatus.FAILED_PRECONDITION,
+    http: 422,
+    description: 'An uploaded model fails validation; the answer lists every problem (`problems`: path, rule, message) and nothing is written.',
+  },
+  CONFLICT: {
+    grpc: GrpcStatus.ABORTED,
+    http: 409,
+    description: 'The resource changed while the request ran, or is in a state that forbids the change (e.g. deleting the last version of a deployed model); the message says which.',
+  },
   INTERNAL: {
     grpc: GrpcStatus.INTERNAL,
     http: 500,

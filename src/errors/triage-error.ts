@@ -3,6 +3,8 @@ import type { ErrorCode } from './error-codes';
 
 export interface TriageErrorOptions {
   readonly cause?: unknown;
+  /** Structured facts a client can act on (e.g. every problem of a model), added to the REST error body. */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -14,10 +16,12 @@ export class TriageError extends Error {
   override readonly name = 'TriageError';
   readonly code: ErrorCode;
   readonly id: string;
+  readonly details: Readonly<Record<string, unknown>> | null;
 
   constructor(code: ErrorCode, message: string, options: TriageErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.details = options.details ?? null;
     this.id = randomBytes(6).toString('hex');
   }
 }

@@ -24,6 +24,17 @@ export class RedisKeys {
     return model === null ? `${this.tenantScope(tenantId)}:q` : `${this.tenantScope(tenantId)}:q:m:${model}`;
   }
 
+  /** Stream of audit events (admin changes, inference metadata). */
+  audit(): string { return `${this.prefix}audit`; }
+  /** Hash: model name -> its registry record (JSON). Registry keys share the tag {registry}. */
+  registryModels(): string { return `${this.prefix}{registry}:models`; }
+  /** Hash: instance address -> observed state of one model there (JSON), written by the controller. */
+  registryPlacement(model: string): string { return `${this.prefix}{registry}:placement:${model}`; }
+  /** The controller's leader lease (SET NX PX). */
+  controllerLease(): string { return `${this.prefix}{registry}:controller-lease`; }
+  /** Pub/sub channel: a model's desired state changed (payload: the model name). */
+  registryChanges(): string { return `${this.prefix}registry-changes`; }
+
   private tenantScope(tenantId: string): string {
     return `${this.prefix}{t:${tenantId}}`;
   }

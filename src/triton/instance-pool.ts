@@ -41,6 +41,9 @@ export class InstancePool {
   private readonly instances = new Map<string, TritonInstance>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly retryDelays = new Map<string, number>();
+  /** Per address: number of the last probe started, and of the last one whose result was applied. */
+  private readonly probesStarted = new Map<string, number>();
+  private readonly probesApplied = new Map<string, number>();
   private dnsTimer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
   private lastRefreshMs = 0;
@@ -112,6 +115,17 @@ export class InstancePool {
     return this.refreshing;
   }
 
+  /**
+   * Probes one instance now (its next probe follows probeIntervalMs later): after a load or
+   * an unload the router and the controller see the new READY versions at once rather
+   * than at the next periodic probe. Resolves when the probe has been applied.
+   */
+  async probeNow(address: string): Promise<void> {
+    const instance = this.instances.get(address);
+    if (instance === undefined || this.stopped) return;
+    await this.probe(instance);
+  }
+
   private async refreshAfterMinInterval(): Promise<void> {
     const waitMs = this.lastRefreshMs + REFRESH_MIN_INTERVAL_MS - Date.now();
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
@@ -126,12 +140,19 @@ export class InstancePool {
     const timer = this.timers.get(instance.address);
     if (timer !== undefined) clearTimeout(timer);
     this.timers.delete(instance.address);
+    // Probes may overlap (probeNow during a periodic one): a result older than one already applied is dropped.
+    const sequence = (this.probesStarted.get(instance.address) ?? 0) + 1;
+    this.probesStarted.set(instance.address, sequence);
+    const outdated = (): boolean => sequence < (this.probesApplied.get(instance.address) ?? 0);
     try {
       const result = await probeInstance(instance.client, this.options.probeTimeoutMs);
-      if (this.stopped || this.instances.get(instance.address) !== instance) return;
+      if (this.stopped || this.instances.get(instance.address) !== instance || outdated()) return;
+      const maxBatchSizes = await this.batchSizes(instance, instance.readyModels, result.readyModels);
+      if (this.stopped || this.instances.get(instance.address) !== instance || outdated()) return;
+      this.probesApplied.set(instance.address, sequence);
       instance.serverReady = result.ready;
       instance.extensions = result.extensions;
-      instance.maxBatchSizes = await this.batchSizes(instance, instance.readyModels, result.readyModels);
+      instance.maxBatchSizes = maxBatchSizes;
       instance.readyModels = result.readyModels;
       instance.knownModels = result.knownModels;
       instance.consecutiveFailures = 0;
@@ -142,7 +163,8 @@ export class InstancePool {
       this.retryDelays.delete(instance.address);
       this.schedule(instance, this.options.probeIntervalMs);
     } catch (error) {
-      if (this.stopped || this.instances.get(instance.address) !== instance) return;
+      if (this.stopped || this.instances.get(instance.address) !== instance || outdated()) return;
+      this.probesApplied.set(instance.address, sequence);
       instance.consecutiveFailures += 1;
       this.eject(instance, (error as Error).message);
       const delay = this.retryDelays.get(instance.address) ?? RETRY_MIN_MS;
@@ -206,6 +228,8 @@ export class InstancePool {
       const timer = this.timers.get(address);
       if (timer !== undefined) clearTimeout(timer);
       this.timers.delete(address);
+      this.probesStarted.delete(address);
+      this.probesApplied.delete(address);
       this.instances.delete(address);
       instance.close();
       this.options.logger.info({ instance: address }, 'instance removed');

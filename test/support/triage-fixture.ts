@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SERVE_SETTINGS } from '../../src/config/serve-settings';
 import { parseSettings } from '../../src/config/parse-settings';
 import { startTriage, type RunningTriage, type ServeSettings } from '../../src/main';
@@ -17,10 +20,15 @@ export interface TriageFixture {
 /**
  * triage in-process in front of the given Triton instances, on free ports of
  * 127.0.0.1, with a silent logger and fast probing (every 200 ms, 500 ms timeout).
+ * Its registry writes to a fresh temporary repository (and staging folder), removed at
+ * stop, unless `overrides` names them.
  */
 export async function startTriageFixture(instances: readonly string[], overrides: Partial<ServeSettings> = {}): Promise<TriageFixture> {
+  const scratch = mkdtempSync(join(tmpdir(), 'triage-fixture-'));
   const settings: ServeSettings = {
     ...parseSettings(SERVE_SETTINGS, new Map(), {}),
+    modelRepository: join(scratch, 'models'),
+    stagingDir: join(scratch, 'staging'),
     listenAddress: '127.0.0.1',
     grpcPort: 0,
     httpPort: 0,
@@ -34,7 +42,13 @@ export async function startTriageFixture(instances: readonly string[], overrides
     usageFlushMs: 100,
     ...overrides,
   };
-  const triage = await startTriage(settings, silentLogger());
+  let triage: RunningTriage;
+  try {
+    triage = await startTriage(settings, silentLogger());
+  } catch (error) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw error;
+  }
   const address = `127.0.0.1:${triage.grpcPort}`;
   const client = new TritonTestClient(address, undefined, TEST_ADMIN_KEY);
   let stopping: Promise<void> | null = null;
@@ -46,6 +60,7 @@ export async function startTriageFixture(instances: readonly string[], overrides
       stopping ??= (async () => {
         client.close();
         await triage.stop();
+        rmSync(scratch, { recursive: true, force: true });
       })();
       return stopping;
     },

@@ -12,6 +12,8 @@ export interface RestError {
   readonly errorId: string | null;
   /** Extra response headers (Accept-Encoding with a 415). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** Extra members of the error body (a TriageError's details). */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** A body-parser failure (http-errors): its own HTTP status and a `type`. */
@@ -50,7 +52,13 @@ export function restError(error: unknown, logger: Logger, route: string): RestEr
   if (triageError.code === 'INTERNAL') logger.error(fields, 'REST request failed');
   else logger.debug(fields, 'REST request refused');
   const headers = triageError instanceof QuotaRefusal ? quotaHeaders(triageError) : undefined;
-  return { status: errorCodeSpec(triageError.code).http, message: triageError.message, errorId: triageError.id, ...(headers === undefined ? {} : { headers }) };
+  return {
+    status: errorCodeSpec(triageError.code).http,
+    message: triageError.message,
+    errorId: triageError.id,
+    ...(headers === undefined ? {} : { headers }),
+    ...(triageError.details === null ? {} : { details: triageError.details }),
+  };
 }
 
 /** A quota refusal's metadata, plus HTTP's Retry-After (whole seconds) when a retry can help. */
@@ -76,11 +84,11 @@ function bodyError(error: BodyError): RestError {
   }
 }
 
-/** Answers `{"error": message}` with the status of restError, unless the client is gone or an answer has begun. */
+/** Answers `{"error": message, ...details}` with the status of restError, unless the client is gone or an answer has begun. */
 export function sendRestError(response: Response, error: unknown, logger: Logger, route: string): void {
-  const { status, message, errorId, headers } = restError(error, logger, route);
+  const { status, message, errorId, headers, details } = restError(error, logger, route);
   if (response.headersSent || response.destroyed) return;
   if (errorId !== null) response.setHeader('triage-error-id', errorId);
   for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
-  response.status(status).json({ error: message });
+  response.status(status).json({ ...details, error: message });
 }
