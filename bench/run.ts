@@ -1,12 +1,16 @@
 import { controllerBenchmark } from './controller-bench';
+import { jobsBenchmark } from './jobs-bench';
 import { localTritonBenchmark } from './local-triton-bench';
 import { proxyBenchmark } from './proxy-bench';
+import { registryBenchmark } from './registry-bench';
 
 /** `npm run bench -- <name>`: runs one benchmark (or all) and prints a markdown table. */
 const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   'local-triton': localTritonBenchmark,
   proxy: proxyBenchmark,
   controller: controllerBenchmark,
+  registry: registryBenchmark,
+  jobs: jobsBenchmark,
 };
 
 async function main(): Promise<void> {

@@ -9,6 +9,11 @@ import { startController, type Controller } from './controller/controller';
 import { InstanceProfiles } from './controller/instance-profiles';
 import { DEFAULT_ARCHIVE_LIMITS } from './repository/archive/extract-archive';
 import { adminApiRouter } from './api/admin-api-router';
+import { jobPayloadKeys } from './jobs/job-keys';
+import { createJobs, type Jobs } from './jobs/jobs';
+import { startJobRunner, type JobRunner } from './jobs/execution/job-runner';
+import { queueDashboardRouter } from './jobs/execution/queue-dashboard';
+import { PayloadCipher } from './jobs/payload-cipher';
 import type { AddressInfo } from 'node:net';
 import type { SERVE_SETTINGS } from './config/serve-settings';
 import type { SettingsValues } from './config/parse-settings';
@@ -18,7 +23,9 @@ import { startLocalGrpcServer } from './proxy/grpc/local-grpc-server';
 import { startFrontDoor } from './proxy/h2/h2-front-door';
 import { createHttpApp } from './proxy/http-app';
 import { kserveRestRouter } from './proxy/rest/kserve-rest-router';
+import { startModelDemand } from './proxy/model-demand';
 import { Router } from './proxy/router';
+import { RecencyStore } from './registry/recency-store';
 import { InstancePool } from './triton/instance-pool';
 import { TRIAGE_VERSION } from './version';
 
@@ -29,6 +36,10 @@ export interface RunningTriage {
   readonly generatedAdminKey: string | null;
   readonly tenancy: Tenancy;
   readonly registry: Registry;
+  /** Batch jobs, the client's side: the store (encrypted chunks, records) and the service behind /v1/jobs. */
+  readonly jobs: Jobs;
+  /** Batch jobs, execution: the chunk queue, the sweeper, and (with --jobs-concurrency > 0) the fair dispatcher and the worker. */
+  readonly jobRunner: JobRunner;
   /** The deployment controller (reconciles only while this process holds the leader lease). */
   readonly controller: Controller;
   /** The embedded redis-server, when no Redis URL was configured. */
@@ -55,6 +66,8 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     for (const stopPart of started.reverse()) await stopPart().catch(() => undefined);
   };
   try {
+    // Batch jobs: their encryption keys first, so a missing key refuses the start before anything runs.
+    const jobKeys = jobPayloadKeys({ configured: settings.jobsKeys, embeddedRedis: settings.redisUrl === '', dataDir: settings.dataDir }, logger);
     const embeddedRedis = settings.redisUrl === '' ? await startRedisServer({ directory: join(resolve(settings.dataDir), 'redis'), appendOnly: true }) : null;
     if (embeddedRedis !== null) started.push(() => embeddedRedis.stop());
     const generatedAdminKey = settings.adminKey === '' ? randomText(48) : null;
@@ -101,11 +114,14 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     });
     started.push(() => pool.stop());
     await pool.start();
+    const recencyStore = new RecencyStore(tenancy.redis, tenancy.keys);
     const controller = await startController({
       redisUrl: embeddedRedis?.url ?? settings.redisUrl,
       redis: tenancy.redis,
       keys: tenancy.keys,
       store: registry.store,
+      recency: recencyStore,
+      evictIdleMs: settings.evictIdleMinMs,
       pool,
       profiles: new InstanceProfiles({ labels: settings.instanceLabels, memory: settings.instanceMemory, delivery: settings.delivery, pushInstances: settings.pushInstances }),
       repository: resolve(settings.modelRepository),
@@ -114,7 +130,9 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       tickMs: settings.controllerTickMs,
     }, rootLogger);
     started.push(() => controller.stop());
-    const router = new Router(pool, { sequenceIdleMs: settings.sequenceIdleMs });
+    const demand = startModelDemand({ recencyStore, registry: registry.store, pool, onDemandTimeoutMs: settings.onDemandTimeoutMs }, rootLogger);
+    started.push(() => demand.stop());
+    const router = new Router(pool, { sequenceIdleMs: settings.sequenceIdleMs, recency: demand.recency, onDemand: demand.onDemand });
     let accepting = true;
     const local = await startLocalGrpcServer({
       address: '127.0.0.1',
@@ -138,8 +156,19 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       logger: rootLogger,
     });
     started.push(() => grpc.stop(0));
-    const dependencies = { pool, router, tenancy, registry, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, accepting: () => accepting };
-    const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies), adminApiRouter(dependencies)]));
+    // Batch jobs, the API side (create, read, cancel); the workers are wired next to it.
+    const jobs = createJobs({
+      redis: tenancy.redis, keys: tenancy.keys, payloadKeys: jobKeys, pool, tenants: tenancy.service,
+      chunkRows: settings.jobsChunkRows, maxRows: settings.jobsMaxRows, maxBodyBytes: settings.jobsMaxBodyBytes,
+    });
+    const jobRunner = await startJobRunner({
+      redisUrl: embeddedRedis?.url ?? settings.redisUrl, keys: tenancy.keys, cipher: new PayloadCipher([...jobKeys]), pool, router,
+      concurrency: settings.jobsConcurrency, globalConcurrency: settings.jobsGlobalConcurrency, retentionMs: settings.jobsRetentionMs,
+      stallTimeoutMs: settings.jobsStallTimeoutMs, owner: `${hostname()}:${process.pid}:${randomText(6)}`,
+    }, rootLogger);
+    started.push(() => jobRunner.stop(0));
+    const dependencies = { pool, router, tenancy, registry, jobs, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, accepting: () => accepting };
+    const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies), adminApiRouter(dependencies), queueDashboardRouter([jobRunner.queue], tenancy.authenticator, rootLogger)]));
     const httpPort = await listen(http, settings.listenAddress, settings.httpPort);
     logger.info({ grpcPort: grpc.port, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');
 
@@ -149,7 +178,9 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
         accepting = false;
         logger.info({ graceMs: settings.shutdownGraceMs }, 'shutting down: no new calls, draining those in flight');
         // The controller stops first of all (in parallel with the drain): it releases the lease, so a standby takes over at once.
-        await Promise.all([controller.stop(), grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs)]);
+        // Calls waiting for an on-demand load are answered UNAVAILABLE (retry) at once rather than cut at the end of the grace.
+        // Running chunks finish within the grace too (the rest are taken over by another worker once their lock expires).
+        await Promise.all([controller.stop(), demand.stop(), grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs), jobRunner.stop(settings.shutdownGraceMs)]);
         await local.stop(settings.shutdownGraceMs);
         router.stop();
         await pool.stop();
@@ -160,7 +191,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       })();
       return stopping;
     };
-    return { grpcPort: grpc.port, httpPort, embedded, pool, router, tenancy, registry, controller, embeddedRedis, generatedAdminKey, stop };
+    return { grpcPort: grpc.port, httpPort, embedded, pool, router, tenancy, registry, jobs, jobRunner, controller, embeddedRedis, generatedAdminKey, stop };
   } catch (error) {
     await undo();
     throw error;

@@ -8,41 +8,46 @@ import { openApiDocument } from './openapi-document';
 import type { RegistryService } from '../registry/registry-service';
 import type { RegistryStore } from '../registry/registry-store';
 import { modelHandlers } from './model-handlers';
+import { jobHandlers } from './job-handlers';
+import type { Jobs } from '../jobs/jobs';
 import { tenantHandlers } from './tenant-handlers';
 import { usageHandler } from './usage-handler';
 
 export interface AdminApiDependencies {
   readonly tenancy: Pick<Tenancy, 'authenticator' | 'service'>;
   readonly registry: { readonly service: RegistryService; readonly store: RegistryStore };
+  readonly jobs: Jobs;
   readonly version: string;
   readonly logger: Logger;
 }
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** Who may call a route: anyone; a key with `read` (its own tenant) or `admin`; a key with `admin`. */
-type Access = 'public' | 'read' | 'admin';
+/** Who may call a route: anyone; a key with `read` (its own tenant) or `admin`; with `jobs` (its own tenant's jobs) or `admin`; with `admin`. */
+type Access = 'public' | 'read' | 'jobs' | 'admin';
 
 interface AdminRoute {
   readonly method: Method;
   readonly path: string;
   readonly access: Access;
-  /** The route reads a JSON body (after the key is checked); 'stream': the handler reads the raw body itself (archives). */
+  /** The route reads a JSON body (after the key is checked); 'stream': the handler reads the raw body itself (archives, job rows). */
   readonly body: boolean | 'stream';
   readonly handler: RequestHandler;
 }
 
 /**
  * The admin API under /v1 (snake_case JSON): tenants, their API keys and quotas, usage
- * and its billing CSV, and the OpenAPI document describing all of it. Errors answer
- * `{"error": message}` like the rest of the HTTP port, with the status of the error's
- * code. The key is checked before a body is read, and bodies are capped at 1 MiB.
+ * and its billing CSV, the model registry, batch jobs, and the OpenAPI document describing
+ * all of it. Errors answer `{"error": message}` like the rest of the HTTP port, with the
+ * status of the error's code. The key is checked before a body is read; JSON bodies are
+ * capped at 1 MiB (streamed bodies by their handler).
  */
 export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRouter {
   const logger = dependencies.logger.child({ component: 'admin-api' });
   const { service, authenticator } = dependencies.tenancy;
   const tenants = tenantHandlers(service);
   const models = modelHandlers(dependencies.registry.service, dependencies.registry.store, service);
+  const jobs = jobHandlers(dependencies.jobs, logger);
   const document = openApiDocument(dependencies.version);
   const routes: readonly AdminRoute[] = [
     { method: 'get', path: '/v1/openapi.json', access: 'public', body: false, handler: (_request, response) => { response.json(document); } },
@@ -67,11 +72,18 @@ export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRoute
     { method: 'put', path: '/v1/models/:name/config', access: 'admin', body: true, handler: models.putConfig },
     { method: 'post', path: '/v1/models/:name/deploy', access: 'admin', body: true, handler: models.deploy },
     { method: 'post', path: '/v1/models/:name/undeploy', access: 'admin', body: false, handler: models.undeploy },
+    { method: 'post', path: '/v1/jobs', access: 'jobs', body: 'stream', handler: jobs.createJob },
+    { method: 'get', path: '/v1/jobs', access: 'jobs', body: false, handler: jobs.listJobs },
+    { method: 'get', path: '/v1/jobs/:id', access: 'jobs', body: false, handler: jobs.getJob },
+    { method: 'get', path: '/v1/jobs/:id/results', access: 'jobs', body: false, handler: jobs.results },
+    { method: 'get', path: '/v1/jobs/:id/errors', access: 'jobs', body: false, handler: jobs.errors },
+    { method: 'post', path: '/v1/jobs/:id/cancel', access: 'jobs', body: false, handler: jobs.cancelJob },
   ];
   const guards: Readonly<Record<Access, RequestHandler[]>> = {
     public: [],
     // `read` first: a key holding neither is told it lacks `read`, the scope it most likely wants.
     read: [restAuthentication(authenticator, ['read', 'admin'], logger)],
+    jobs: [restAuthentication(authenticator, ['jobs', 'admin'], logger)],
     admin: [restAuthentication(authenticator, ['admin'], logger)],
   };
   const body = jsonBody();

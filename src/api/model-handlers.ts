@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { TriageError } from '../errors/triage-error';
+import { pathParam, queryParam } from './request-params';
 import { principalOf } from '../proxy/rest/rest-authentication';
 import { archiveFormatOf } from '../repository/archive/extract-archive';
 import type { ModelRecord, PlacementRecord } from '../registry/model-record';
@@ -31,12 +32,12 @@ export interface ModelHandlers {
  */
 export function modelHandlers(registry: RegistryService, store: RegistryStore, tenancy: Pick<TenancyService, 'listTenants' | 'getQuotas'>): ModelHandlers {
   const view = async (record: ModelRecord, principal: Principal): Promise<Record<string, unknown>> => {
-    const placement = await store.placement(record.name);
+    const [placement, unplaced] = await Promise.all([store.placement(record.name), store.unplacedReason(record.name)]);
     if (!isAdministrator(principal)) {
       const { owner: _owner, ...visible } = record;
-      return { ...visible, state: placement.map(placementView) };
+      return { ...visible, state: placement.map(placementView), unplaced };
     }
-    return { ...record, state: placement.map(placementView), tenants: await tenantsAllowed(tenancy, record.name) };
+    return { ...record, state: placement.map(placementView), unplaced, tenants: await tenantsAllowed(tenancy, record.name) };
   };
   const visibleModel = async (request: Request, response: Response): Promise<ModelRecord> => {
     const principal = principalOf(response);
@@ -72,7 +73,7 @@ export function modelHandlers(registry: RegistryService, store: RegistryStore, t
     },
     async deleteModel(request, response) {
       const record = await registry.delete(pathParam(request, 'name'), actorOf(response));
-      response.json({ ...record, state: [] });
+      response.json({ ...record, state: [], unplaced: null });
     },
     async deploy(request, response) {
       response.status(202).json(await view(await registry.deploy(pathParam(request, 'name'), request.body, actorOf(response)), principalOf(response)));
@@ -110,17 +111,4 @@ async function tenantsAllowed(tenancy: Pick<TenancyService, 'listTenants' | 'get
 function actorOf(response: Response): { tenant_id: string; key_id: string } {
   const principal = principalOf(response);
   return { tenant_id: principal.tenantId, key_id: principal.keyId };
-}
-
-function pathParam(request: Request, name: string): string {
-  const value = request.params[name];
-  if (typeof value !== 'string' || value === '') throw new TriageError('INVALID_ARGUMENT', `path parameter ${name} is missing`);
-  return value;
-}
-
-function queryParam(request: Request, name: string): string | null {
-  const value = request.query[name];
-  if (value === undefined) return null;
-  if (typeof value !== 'string' || value === '') throw new TriageError('INVALID_ARGUMENT', `query parameter ${name} must be given once, non-empty`);
-  return value;
 }

@@ -1,5 +1,6 @@
 import { SCOPES } from '../tenancy/tenancy-records';
 import { MODEL_PATHS, MODEL_SCHEMAS } from './openapi-models';
+import { JOB_PATHS, JOB_SCHEMAS } from './openapi-jobs';
 import { body, created, json, nullable, ok, operation, READ_ERRORS, ref, WRITE_ERRORS, type Json } from './openapi-parts';
 import { USAGE_CSV_COLUMNS } from './usage-csv';
 import { MAX_USAGE_DAYS } from './usage-query';
@@ -79,6 +80,9 @@ const SCHEMAS: Record<string, Json> = {
       allowed_models: { oneOf: [{ type: 'array', items: MODEL_NAME }, { const: 'all' }, { type: 'null' }], description: 'Models the tenant may use; "all", null or absent: every model.' },
       priority: count(1_000_000),
       models: { type: 'object', propertyNames: MODEL_NAME, additionalProperties: ref('QuotaLimits'), description: 'Limits for one model, checked besides the tenant\'s.' },
+      max_queued_jobs: { ...count(MAX_COUNT), description: 'Batch jobs not yet ended allowed at once (429 QUOTA_EXCEEDED at create).' },
+      max_rows_per_job: { ...count(MAX_COUNT, 1), description: 'Rows one batch job may hold (429 BUDGET_EXHAUSTED at create).' },
+      daily_batch_rows: { ...count(MAX_COUNT), description: 'Rows of batch jobs created per UTC day (429 BUDGET_EXHAUSTED at create).' },
     },
   },
   UsageRow: {
@@ -152,9 +156,10 @@ export function openApiDocument(version: string): Json {
         }, [400, ...READ_ERRORS], { parameters: USAGE_PARAMETERS }),
       },
       ...MODEL_PATHS,
+      ...JOB_PATHS,
     },
     components: {
-      schemas: { ...SCHEMAS, ...MODEL_SCHEMAS },
+      schemas: { ...SCHEMAS, ...MODEL_SCHEMAS, ...JOB_SCHEMAS },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'authorization: Bearer <key>' },
         apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },

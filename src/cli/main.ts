@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { processEnvironment } from '../config/process-environment';
 import { inferCommand } from './infer-command';
+import { jobsCommand } from './jobs-command';
 import { keysCommand } from './keys-command';
 import { localTritonCommand } from './local-triton-command';
 import { modelsCommand } from './models-command';
@@ -18,6 +19,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     .addCommand(localTritonCommand(env))
     .addCommand(inferCommand(env))
     .addCommand(modelsCommand(env))
+    .addCommand(jobsCommand(env))
     .addCommand(tenantsCommand(env))
     .addCommand(keysCommand(env))
     .addCommand(quotasCommand(env))

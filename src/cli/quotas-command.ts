@@ -9,7 +9,11 @@ import { formatRecord } from './text-table';
 const LIMIT_FIELDS = [
   'requests_per_second', 'burst', 'inferences_per_second', 'inference_burst', 'max_concurrent',
   'daily_requests', 'monthly_requests', 'daily_inferences', 'monthly_inferences', 'max_request_bytes',
+  'max_queued_jobs', 'max_rows_per_job', 'daily_batch_rows',
 ] as const;
+
+/** Batch-job limits exist for the tenant only, never in a model's override. */
+const TENANT_ONLY_FIELDS: ReadonlySet<string> = new Set(['priority', 'allowed_models', 'max_queued_jobs', 'max_rows_per_job', 'daily_batch_rows']);
 
 interface SetOptions extends AdminOptions {
   readonly data?: string;
@@ -79,7 +83,7 @@ function flagValue(text: string): unknown {
 }
 
 function setField(document: Record<string, unknown>, model: string | undefined, field: string, value: unknown): void {
-  if (model === undefined || field === 'priority' || field === 'allowed_models') {
+  if (model === undefined || TENANT_ONLY_FIELDS.has(field)) {
     document[field] = value;
     return;
   }
@@ -87,7 +91,6 @@ function setField(document: Record<string, unknown>, model: string | undefined, 
   models[model] = { ...(models[model] ?? {}), [field]: value };
   document['models'] = models;
 }
-
 
 function humanQuotas(document: TenantQuotas): string {
   return Object.keys(document).length === 0 ? 'no quotas set: no limits' : formatRecord(document);

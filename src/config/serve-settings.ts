@@ -4,6 +4,7 @@ import { parseInstanceLabels, parseInstanceMemory, type DeliveryMode, type Insta
 import { parseTritonTargets, type TritonTargets } from './triton-targets';
 import { TriageError } from '../errors/triage-error';
 import type { RedisDownPolicy } from '../tenancy/quota-admission';
+import { parsePayloadKeys, type PayloadKey } from '../jobs/payload-cipher';
 
 function parseRedisUrl(raw: string, source: string): string {
   const text = raw.trim();
@@ -27,6 +28,30 @@ function parseRedisDownPolicy(raw: string, source: string): RedisDownPolicy {
     policy[match[1] as string] = match[2] as string;
   }
   return policy as unknown as RedisDownPolicy;
+}
+
+const DURATION_UNITS_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration from 1 s to 365 days: milliseconds, or a number with ms, s, m, h or d (7d, 12h). */
+function parseLongDuration(raw: string, source: string): number {
+  const match = /^([0-9]+)\s*(ms|s|m|h|d)?$/.exec(raw.trim());
+  const ms = match === null ? NaN : Number(match[1]) * (DURATION_UNITS_MS[match[2] ?? 'ms'] ?? NaN);
+  if (!Number.isSafeInteger(ms) || ms < 1000 || ms > 365 * 86_400_000) {
+    throw new TriageError('CONFIG_INVALID', `${source} must be a duration from 1s to 365d, in milliseconds or with a unit (e.g. 7d, 12h, 90m), got '${raw}'`);
+  }
+  return ms;
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tib: 1024 ** 4 };
+
+/** A size from 1 KiB to 1 TiB: bytes, or a number with a unit (64MiB, 4GiB). */
+function parseLargeSize(raw: string, source: string): number {
+  const match = /^([0-9]+)\s*(b|k|kib|m|mib|g|gib|t|tib)?$/i.exec(raw.trim());
+  const bytes = match === null ? NaN : Number(match[1]) * (SIZE_UNITS[(match[2] ?? 'b').toLowerCase()] ?? NaN);
+  if (!Number.isSafeInteger(bytes) || bytes < 1024 || bytes > 1024 ** 4) {
+    throw new TriageError('CONFIG_INVALID', `${source} must be a size from 1KiB to 1TiB, in bytes or with a unit (e.g. 512MiB, 4GiB), got '${raw}'`);
+  }
+  return bytes;
 }
 
 /** Settings of `triage serve`. */
@@ -74,5 +99,25 @@ export const SERVE_SETTINGS = {
     'Labels of instances, matched by a deployment\'s instance_labels: ADDRESS key=value,key=value; ADDRESS key=value.', parseInstanceLabels),
   instanceMemory: customSetting<InstanceMemory>('instance-memory', 'TRIAGE_INSTANCE_MEMORY', new Map(), '(unlimited)',
     'Memory budget of each instance for placement: a size for every instance (16GiB), or ADDRESS=SIZE,... with *=SIZE for the others.', parseInstanceMemory),
+  onDemandTimeoutMs: durationSetting('on-demand-timeout', 'TRIAGE_ON_DEMAND_TIMEOUT_MS', 30_000,
+    'How long an inference for a deployed model that no instance holds waits for the controller to load it (0: no waiting, the call fails at once).', 0),
+  evictIdleMinMs: durationSetting('evict-idle-min', 'TRIAGE_EVICT_IDLE_MIN_MS', 30_000,
+    'When memory budgets are short, a loaded model gives its room to a more recently used one, least recently used first; never one used within this long.', 0),
+  jobsKeys: customSetting<readonly PayloadKey[]>('jobs-keys', 'TRIAGE_JOBS_KEYS', [], '(generated in --data-dir/jobs.key with the embedded Redis)',
+    'AES-256 keys encrypting batch job rows and results at rest: id:base64key,... (the first encrypts, all decrypt). Required with --redis-url.',
+    parsePayloadKeys),
+  jobsRetentionMs: customSetting<number>('jobs-retention', 'TRIAGE_JOBS_RETENTION', 7 * 86_400_000, '7d',
+    'How long a batch job\'s record, results and errors are kept after it ends (its input rows are deleted when it ends).', parseLongDuration),
+  jobsMaxRows: integerSetting('jobs-max-rows', 'TRIAGE_JOBS_MAX_ROWS', 10_000_000, 'Most rows one batch job may hold, whatever the tenant\'s quotas say.', 1, 1_000_000_000),
+  jobsMaxBodyBytes: customSetting<number>('jobs-max-body', 'TRIAGE_JOBS_MAX_BODY', 4 * 1024 ** 3, '4 GiB',
+    'Largest body of POST /v1/jobs (after decompression); a larger one is refused with 413.', parseLargeSize),
+  jobsChunkRows: integerSetting('jobs-chunk-rows', 'TRIAGE_JOBS_CHUNK_ROWS', 0,
+    'Rows per chunk of a batch job (the unit a worker runs and commits). 0: automatic, 4 x the model\'s max_batch_size from 16 to 512 (64 without batching).', 0, 100_000),
+  jobsConcurrency: integerSetting('jobs-concurrency', 'TRIAGE_JOBS_CONCURRENCY', 4,
+    'Chunks of batch jobs this process executes at once (its worker). 0: no worker here (jobs run in other processes).', 0, 1000),
+  jobsGlobalConcurrency: integerSetting('jobs-global-concurrency', 'TRIAGE_JOBS_GLOBAL_CONCURRENCY', 16,
+    'Chunks of batch jobs in flight over all workers together; the fair dispatcher keeps at most twice this many queued.', 1, 10_000),
+  jobsStallTimeoutMs: durationSetting('jobs-stall-timeout', 'TRIAGE_JOBS_STALL_TIMEOUT_MS', 30_000,
+    'A chunk whose worker died (or hung) is taken over by another worker after this long.', 1000),
   logLevel: choiceSetting<LogLevel>('log-level', 'TRIAGE_LOG_LEVEL', LOG_LEVELS, 'info', 'Log level (JSON logs on stdout).'),
 };

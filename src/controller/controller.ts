@@ -2,11 +2,12 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
 import { closeRedisClient, createRedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
+import type { RecencyStore } from '../registry/recency-store';
 import type { RegistryStore } from '../registry/registry-store';
 import type { InstancePool } from '../triton/instance-pool';
 import type { InstanceProfiles } from './instance-profiles';
 import { LeaderLease } from './leader-lease';
-import type { UnplacedModel } from './placement-policy';
+import type { Eviction, UnplacedModel } from './placement-policy';
 import { Reconciler } from './reconciler';
 import type { RetryBackoffOptions } from './retry-backoff';
 
@@ -17,6 +18,10 @@ export interface ControllerOptions {
   readonly redis: Redis;
   readonly keys: RedisKeys;
   readonly store: RegistryStore;
+  /** When each model was last used (written by the proxies): who gives its room when a load needs it. */
+  readonly recency: RecencyStore;
+  /** A model used within this long is never evicted for another, ms. */
+  readonly evictIdleMs: number;
   readonly pool: InstancePool;
   readonly profiles: InstanceProfiles;
   /** The model repository (push delivery reads it). */
@@ -37,6 +42,8 @@ export interface ControllerStatus {
   /** Model -> addresses the last plan puts it on (while leading). */
   readonly assignments: ReadonlyMap<string, readonly string[]>;
   readonly unplaced: readonly UnplacedModel[];
+  /** Held models the last plan unloads for more recently used ones (while leading). */
+  readonly evictions: readonly Eviction[];
 }
 
 /** The deployment controller of one triage process: active only while it holds the leader lease. */
@@ -57,7 +64,7 @@ const STOP_WAIT_MS = 2000;
 
 /**
  * Starts the controller: it competes for the leader lease; while it leads, it reconciles
- * every tickMs and at once when a registry-changes message names a model.
+ * every tickMs and at once when a registry-changes or model-demand message arrives.
  */
 export async function startController(options: ControllerOptions, rootLogger: Logger): Promise<Controller> {
   const logger = rootLogger.child({ component: 'controller' });
@@ -65,6 +72,8 @@ export async function startController(options: ControllerOptions, rootLogger: Lo
   const isLeader = (): boolean => lease?.isLeader() === true;
   const reconciler = new Reconciler({
     store: options.store,
+    recency: options.recency,
+    evictIdleMs: options.evictIdleMs,
     pool: options.pool,
     profiles: options.profiles,
     repository: options.repository,
@@ -80,12 +89,12 @@ export async function startController(options: ControllerOptions, rootLogger: Lo
   const subscriber = createRedisClient({ url: options.redisUrl, name: 'triage:controller', failFast: false });
   // Connection errors surface as events; ioredis reconnects and resubscribes on its own, and the tick covers missed messages.
   subscriber.on('error', () => undefined);
-  const channel = options.keys.registryChanges();
+  const channels = [options.keys.registryChanges(), options.keys.modelDemand()];
   subscriber.on('message', (from: string) => {
-    if (from === channel && isLeader()) reconciler.request();
+    if (channels.includes(from) && isLeader()) reconciler.request();
   });
   try {
-    await subscriber.subscribe(channel);
+    await subscriber.subscribe(...channels);
   } catch (error) {
     await closeRedisClient(subscriber);
     throw new Error(`the controller cannot subscribe to registry changes: ${(error as Error).message}`);
@@ -100,7 +109,7 @@ export async function startController(options: ControllerOptions, rootLogger: Lo
     status: () => {
       const leader = isLeader();
       const last = reconciler.lastStatus();
-      return { leader, assignments: leader ? last.assignments : new Map(), unplaced: leader ? last.unplaced : [] };
+      return { leader, assignments: leader ? last.assignments : new Map(), unplaced: leader ? last.unplaced : [], evictions: leader ? last.evictions : [] };
     },
     reconcileNow: () => { if (isLeader()) reconciler.request(); },
     stop: () => {

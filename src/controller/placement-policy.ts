@@ -1,3 +1,6 @@
+import { evictByRecency } from './evict-by-recency';
+import { assign, compareText, fits, isShort, leastLoaded, matchingOf, placedOn, placeInFreeRoom, wantedOf, type PlanState } from './plan-state';
+
 /** A managed model as the policy sees it. */
 export interface PolicyModel {
   readonly name: string;
@@ -7,6 +10,8 @@ export interface PolicyModel {
   readonly instanceLabels: Readonly<Record<string, string>> | null;
   /** Bytes it takes on an instance (declared, or estimated: see modelFootprint). */
   readonly footprintBytes: number;
+  /** When a request last used it (wall clock, ms since the epoch); absent or null: never. */
+  readonly lastUsedMs?: number | null;
 }
 
 /** A live instance as the policy sees it. */
@@ -29,6 +34,24 @@ export interface PlacementInput {
    * are and take room); a held model missing here counts 0 bytes.
    */
   readonly unmanagedFootprints: ReadonlyMap<string, number>;
+  /** Eviction by recency (rule 5); absent: models never displace each other. */
+  readonly eviction?: EvictionRule;
+}
+
+/** When a model may take the room of another. */
+export interface EvictionRule {
+  /** The time last uses are compared with (wall clock, ms since the epoch). */
+  readonly nowMs: number;
+  /** A placed model used within this long (ms) is never evicted: what stops two models from taking turns. */
+  readonly protectMs: number;
+}
+
+/** A model an instance holds that the plan removes from it to make room for a more recently used one. */
+export interface Eviction {
+  readonly name: string;
+  readonly instance: string;
+  /** The model that takes its room. */
+  readonly for: string;
 }
 
 /** A model that got fewer instances than it wants, and why. */
@@ -46,6 +69,8 @@ export interface PlacementPlan {
   readonly unplaced: readonly UnplacedModel[];
   /** Committed footprint per instance once the plan is carried out, bytes. */
   readonly committedBytes: ReadonlyMap<string, number>;
+  /** Held models the plan unloads for more recently used ones, by instance then name. */
+  readonly evictions: readonly Eviction[];
 }
 
 /**
@@ -62,70 +87,71 @@ export interface PlacementPlan {
  * 4. An instance's committed footprint (unmanaged models it holds + models placed on it)
  *    never exceeds its memory budget: a replica that fits nowhere is not placed, and
  *    the model is reported in `unplaced` with the reason.
+ * 5. With an eviction rule, models still short of replicas compete by recency, the most
+ *    recently used first: one may take the room of models placed on a matching instance
+ *    that were used strictly less recently (never used counts as least recent) and not
+ *    within protectMs, the least recently used evicted first, on the instance whose
+ *    newest victim is oldest (then fewest victims, then address). An evicted model
+ *    competes in turn, for models used even less recently, so the process ends. Room
+ *    left over goes to short models as in rule 3. A model never used evicts nothing.
  * `replicas: N` asks for N distinct instances; 'all' for every matching instance.
  */
 export function planPlacement(input: PlacementInput): PlacementPlan {
   const instances = [...input.instances].sort((a, b) => compareText(a.address, b.address));
   const models = [...input.models].sort((a, b) => compareText(a.name, b.name));
   const managed = new Set(models.map((model) => model.name));
-  const committed = new Map<string, number>();
+  const state: PlanState = { committed: new Map(), matching: new Map(), placed: new Map(), hosted: new Map(), wanted: new Map() };
   for (const instance of instances) {
     let bytes = 0;
     for (const held of instance.holds) if (!managed.has(held)) bytes += input.unmanagedFootprints.get(held) ?? 0;
-    committed.set(instance.address, bytes);
+    state.committed.set(instance.address, bytes);
   }
-  const load = (instance: PolicyInstance): number => committed.get(instance.address) ?? 0;
-  const fits = (instance: PolicyInstance, model: PolicyModel): boolean =>
-    instance.memoryBudgetBytes === null || load(instance) + model.footprintBytes <= instance.memoryBudgetBytes;
-  const leastLoaded = (a: PolicyInstance, b: PolicyInstance): number => load(a) - load(b) || compareText(a.address, b.address);
-
-  const matching = new Map<string, PolicyInstance[]>();
-  const placed = new Map<string, PolicyInstance[]>();
-  const wanted = new Map<string, number>();
   for (const model of models) {
     const candidates = instances.filter((instance) => labelsMatch(instance.labels, model.instanceLabels));
-    matching.set(model.name, candidates);
-    placed.set(model.name, []);
-    wanted.set(model.name, model.replicas === 'all' ? candidates.length : Math.max(0, model.replicas));
+    state.matching.set(model.name, candidates);
+    state.wanted.set(model.name, model.replicas === 'all' ? candidates.length : Math.max(0, model.replicas));
   }
-  const assign = (model: PolicyModel, instance: PolicyInstance): void => {
-    (placed.get(model.name) as PolicyInstance[]).push(instance);
-    committed.set(instance.address, load(instance) + model.footprintBytes);
-  };
 
   // Rule 2: keep current holders.
   for (const model of models) {
-    const holders = (matching.get(model.name) as PolicyInstance[]).filter((instance) => instance.holds.has(model.name));
-    const want = wanted.get(model.name) as number;
-    for (const instance of holders.sort(leastLoaded)) {
-      if ((placed.get(model.name) as PolicyInstance[]).length >= want) break;
-      if (fits(instance, model)) assign(model, instance);
+    const holders = matchingOf(state, model).filter((instance) => instance.holds.has(model.name));
+    for (const instance of holders.sort(leastLoaded(state))) {
+      if (!isShort(state, model)) break;
+      if (fits(state, instance, model)) assign(state, model, instance);
     }
   }
 
   // Rule 3: fill the remaining replicas, larger models first.
   const bySize = [...models].sort((a, b) => b.footprintBytes - a.footprintBytes || compareText(a.name, b.name));
-  for (const model of bySize) {
-    const want = wanted.get(model.name) as number;
-    const modelPlaced = placed.get(model.name) as PolicyInstance[];
-    while (modelPlaced.length < want) {
-      const free = (matching.get(model.name) as PolicyInstance[]).filter((instance) => !modelPlaced.includes(instance) && fits(instance, model));
-      if (free.length === 0) break;
-      assign(model, free.sort(leastLoaded)[0] as PolicyInstance);
-    }
+  for (const model of bySize) placeInFreeRoom(state, model);
+
+  // Rule 5: eviction by recency, then the room left over, as in rule 3.
+  let evictions: Eviction[] = [];
+  if (input.eviction !== undefined) {
+    evictions = evictByRecency(state, models, input.eviction);
+    for (const model of bySize) placeInFreeRoom(state, model);
   }
+  // An eviction stands for a model the instance holds (there is something to unload) that the plan does not put back there.
+  const standing = evictions
+    .filter((each) => instances.some((instance) => instance.address === each.instance && instance.holds.has(each.name)))
+    .filter((each) => !(state.placed.get(each.name) ?? []).some((instance) => instance.address === each.instance))
+    .sort((a, b) => compareText(a.instance, b.instance) || compareText(a.name, b.name));
 
   const assignments = new Map<string, readonly string[]>();
   const unplaced: UnplacedModel[] = [];
   for (const model of models) {
-    const addresses = (placed.get(model.name) as PolicyInstance[]).map((instance) => instance.address).sort(compareText);
+    const addresses = placedOn(state, model).map((instance) => instance.address).sort(compareText);
     assignments.set(model.name, addresses);
-    const want = model.replicas === 'all' ? Math.max(1, wanted.get(model.name) as number) : wanted.get(model.name) as number;
+    const want = model.replicas === 'all' ? Math.max(1, wantedOf(state, model)) : wantedOf(state, model);
     if (addresses.length < want) {
-      unplaced.push({ name: model.name, wanted: want, placed: addresses.length, reason: unplacedReason(model, matching.get(model.name) as PolicyInstance[], addresses.length, want) });
+      const evicted = standing.filter((each) => each.name === model.name);
+      const reason = evicted.length > 0
+        ? evictedReason(evicted)
+        : unplacedReason(model, matchingOf(state, model), addresses.length, want, input.eviction);
+      unplaced.push({ name: model.name, wanted: want, placed: addresses.length, reason });
     }
   }
-  return { assignments, unplaced, committedBytes: committed };
+  return { assignments, unplaced, committedBytes: state.committed, evictions: standing };
 }
 
 /** True when the instance carries every wanted label with the same value. */
@@ -137,7 +163,7 @@ export function labelsMatch(labels: Readonly<Record<string, string>>, wanted: Re
   return true;
 }
 
-function unplacedReason(model: PolicyModel, matching: readonly PolicyInstance[], placed: number, wanted: number): string {
+function unplacedReason(model: PolicyModel, matching: readonly PolicyInstance[], placed: number, wanted: number, eviction: EvictionRule | undefined): string {
   const labels = model.instanceLabels === null || Object.keys(model.instanceLabels).length === 0
     ? ''
     : ` with the labels ${Object.entries(model.instanceLabels).map(([key, value]) => `${key}=${value}`).sort().join(',')}`;
@@ -145,10 +171,13 @@ function unplacedReason(model: PolicyModel, matching: readonly PolicyInstance[],
   if (model.replicas !== 'all' && matching.length < wanted && placed === matching.length) {
     return `${wanted} replicas wanted but only ${matching.length} live instance${matching.length === 1 ? '' : 's'}${labels}`;
   }
-  return `${wanted - placed} of ${wanted} replicas fit on no instance${labels}: the model takes ${model.footprintBytes} bytes and the others lack that much free memory budget`;
+  const short = `${wanted - placed} of ${wanted} replicas fit on no instance${labels}: the model takes ${model.footprintBytes} bytes and the others lack that much free memory budget`;
+  if (eviction === undefined) return short;
+  return `${short}; a placed model gives its room only to one used more recently, and not when it was used in the last ${eviction.protectMs} ms`;
 }
 
-/** Code-point order: the same on every machine, whatever its locale. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+function evictedReason(evicted: readonly Eviction[]): string {
+  const instances = [...new Set(evicted.map((each) => each.instance))].join(', ');
+  const takers = [...new Set(evicted.map((each) => `'${each.for}'`))].sort().join(', ');
+  return `evicted from ${instances} for ${takers}, used more recently (the least recently used model gives its room first)`;
 }

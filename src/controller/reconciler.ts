@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../observability/logger';
 import type { ModelRecord } from '../registry/model-record';
+import type { RecencyStore } from '../registry/recency-store';
 import type { RegistryStore } from '../registry/registry-store';
 import type { InstancePool } from '../triton/instance-pool';
 import type { TritonInstance } from '../triton/triton-instance';
@@ -8,15 +9,20 @@ import { instanceAction, type InstanceAction } from './instance-action';
 import type { InstanceProfiles } from './instance-profiles';
 import { InstanceQueues } from './instance-queues';
 import { loadSignature } from './load-signature';
-import { modelFootprint } from './model-footprint';
 import { PlacementBook, type PlacementStore } from './placement-book';
-import { planPlacement, type PolicyInstance, type UnplacedModel } from './placement-policy';
+import { planPlacement, type Eviction, type PolicyInstance, type UnplacedModel } from './placement-policy';
+import { PlanReport } from './plan-report';
+import { policyModels } from './policy-models';
 import { PlacementWorker, sortedVersions, type DesiredModel } from './placement-worker';
 import { RetryBackoff, type RetryBackoffOptions } from './retry-backoff';
 import { servedVersions } from './served-versions';
 
 export interface ReconcilerOptions {
-  readonly store: PlacementStore & Pick<RegistryStore, 'list'>;
+  readonly store: PlacementStore & Pick<RegistryStore, 'list' | 'replaceUnplaced'>;
+  /** When each model was last used (the proxies write it). */
+  readonly recency: Pick<RecencyStore, 'all' | 'forget'>;
+  /** A model used within this long is never evicted for another, ms. */
+  readonly evictIdleMs: number;
   readonly pool: Pick<InstancePool, 'list' | 'probeNow'>;
   readonly profiles: InstanceProfiles;
   /** The model repository (push delivery reads the files from it). */
@@ -29,6 +35,8 @@ export interface ReconcilerOptions {
   readonly isLeader: () => boolean;
   /** Monotonic clock, ms. */
   readonly nowMs?: () => number;
+  /** Wall clock (ms since the epoch), which the last uses are compared with. */
+  readonly wallClockMs?: () => number;
 }
 
 /** What the controller last planned (for status and tests). */
@@ -36,6 +44,8 @@ export interface ReconcileStatus {
   /** Model -> addresses the plan puts it on. */
   readonly assignments: ReadonlyMap<string, readonly string[]>;
   readonly unplaced: readonly UnplacedModel[];
+  /** Held models the plan unloads to make room for more recently used ones. */
+  readonly evictions: readonly Eviction[];
 }
 
 const NO_VERSIONS: ReadonlySet<string> = new Set();
@@ -52,6 +62,10 @@ const NO_VERSIONS: ReadonlySet<string> = new Set();
  * only once the previous instance reports the new versions READY (Triton keeps the old
  * version serving until the new one is READY), and a model leaves an instance only once
  * every instance the plan puts it on serves it as wanted.
+ *
+ * Eviction: models compete for memory budgets by their last use (planPlacement, rule 5).
+ * An evicted model is unloaded at once, and an instance with an eviction under way
+ * loads nothing until it is done, so the room is free before a load takes it.
  */
 export class Reconciler {
   private readonly book: PlacementBook;
@@ -63,15 +77,20 @@ export class Reconciler {
   private desired = new Map<string, DesiredModel>();
   /** Model -> the one instance its rollout (reload) is on. */
   private readonly rollouts = new Map<string, string>();
-  private status: ReconcileStatus = { assignments: new Map(), unplaced: [] };
+  private status: ReconcileStatus = { assignments: new Map(), unplaced: [], evictions: [] };
+  /** Instance address -> models the last plan evicts from it. */
+  private evicting = new Map<string, Set<string>>();
+  private readonly report: PlanReport;
+  private readonly wallClockMs: () => number;
   private active = false;
   private running: Promise<void> | null = null;
   private again = false;
-  private lastUnplaced = '';
   private lastError = '';
 
   constructor(private readonly options: ReconcilerOptions) {
     this.nowMs = options.nowMs ?? (() => performance.now());
+    this.wallClockMs = options.wallClockMs ?? Date.now;
+    this.report = new PlanReport(options.store, options.logger);
     this.book = new PlacementBook(options.store);
     this.backoff = new RetryBackoff(options.retry);
     this.worker = new PlacementWorker({
@@ -101,7 +120,9 @@ export class Reconciler {
     this.rollouts.clear();
     this.backoff.clear();
     this.book.reset();
+    this.report.reset();
     this.desired = new Map();
+    this.evicting = new Map();
   }
 
   /** Runs a pass now, or right after the one running. */
@@ -138,23 +159,23 @@ export class Reconciler {
     const names = new Set(records.map((record) => record.name));
     await this.book.load([...names]);
     for (const model of this.book.models()) if (!names.has(model)) this.book.forget(model);
+    const lastUses = await this.options.recency.all();
+    const unregistered = [...lastUses.keys()].filter((model) => !names.has(model));
+    if (unregistered.length > 0) await this.options.recency.forget(unregistered);
     const managed = records.filter((record) => record.deployment !== null);
     const instances = this.options.pool.list();
     const live = instances.filter((instance) => instance.isRoutable());
     const plan = planPlacement({
-      models: managed.map((record) => ({
-        name: record.name,
-        replicas: record.deployment?.replicas ?? 0,
-        instanceLabels: record.deployment?.instance_labels ?? null,
-        footprintBytes: modelFootprint(record),
-      })),
+      ...policyModels(records, lastUses),
       instances: live.map((instance) => this.policyInstance(instance)),
-      unmanagedFootprints: new Map(records.filter((record) => record.deployment === null).map((record) => [record.name, modelFootprint(record)])),
+      eviction: { nowMs: this.wallClockMs(), protectMs: this.options.evictIdleMs },
     });
-    this.status = { assignments: plan.assignments, unplaced: plan.unplaced };
-    this.reportUnplaced(plan.unplaced);
+    this.status = { assignments: plan.assignments, unplaced: plan.unplaced, evictions: plan.evictions };
+    this.evicting = new Map();
+    for (const eviction of plan.evictions) this.evicting.set(eviction.instance, (this.evicting.get(eviction.instance) ?? new Set()).add(eviction.name));
     this.desired = new Map(managed.map((record) => [record.name, this.desiredModel(record, plan.assignments.get(record.name) ?? [])]));
     if (!this.leading()) return;
+    await this.report.report(plan.unplaced, plan.evictions);
     const known = new Set(instances.map((instance) => instance.address));
     for (const model of this.desired.values()) {
       const rolling = this.rollouts.get(model.record.name);
@@ -214,12 +235,16 @@ export class Reconciler {
   }
 
   /**
-   * Loads always may go. A reload goes on the model's rollout instance only (one at a
-   * time). An unload goes once the model is placed nowhere, or every instance it is
-   * placed on serves it as wanted.
+   * A load goes unless the instance has an eviction under way (the room is not free
+   * yet). A reload goes on the model's rollout instance only (one at a time). An unload
+   * goes when the model is evicted from the instance, once the model is placed nowhere,
+   * or once every instance it is placed on serves it as wanted.
    */
   private allowed(model: DesiredModel, instance: TritonInstance, action: InstanceAction): boolean {
     const name = model.record.name;
+    const evicting = this.evicting.get(instance.address);
+    if (action === 'load') return evicting === undefined;
+    if (action === 'unload' && evicting?.has(name) === true) return true;
     if (action === 'reload') {
       const rolling = this.rollouts.get(name);
       return rolling === undefined || rolling === instance.address;
@@ -263,13 +288,6 @@ export class Reconciler {
       memoryBudgetBytes: this.options.profiles.memoryBudgetBytes(instance.address),
       holds,
     };
-  }
-
-  private reportUnplaced(unplaced: readonly UnplacedModel[]): void {
-    const text = JSON.stringify(unplaced);
-    if (text === this.lastUnplaced) return;
-    this.lastUnplaced = text;
-    for (const model of unplaced) this.options.logger.warn({ model: model.name, wanted: model.wanted, placed: model.placed, reason: model.reason }, 'controller: model not fully placed');
   }
 
   private passFailed(error: unknown): void {

@@ -2,6 +2,8 @@ import { TriageError } from '../errors/triage-error';
 import type { InferRequestPeek } from '../protocol/infer-request-peek';
 import type { InstancePool } from '../triton/instance-pool';
 import type { TritonInstance } from '../triton/triton-instance';
+import type { OnDemandLoader } from './on-demand-loader';
+import type { RecencyRecorder } from './recency-recorder';
 import { SequenceTable } from './sequence-table';
 
 export interface RouterOptions {
@@ -9,6 +11,10 @@ export interface RouterOptions {
   readonly sequenceIdleMs: number;
   /** For tests: a source of randomness in [0, 1). */
   readonly random?: () => number;
+  /** Notes each inference's model as used (eviction picks the least recently used); absent: not recorded. */
+  readonly recency?: RecencyRecorder;
+  /** Loads deployed models no instance holds when an inference asks for one; absent or null: such calls fail at once. */
+  readonly onDemand?: OnDemandLoader | null;
 }
 
 /**
@@ -22,31 +28,52 @@ export class Router {
   private readonly random: () => number;
   /** Errors that say no instance serves the model (a model index refresh may cure them). */
   private readonly noInstanceErrors = new WeakSet<TriageError>();
+  private readonly recency: RecencyRecorder | null;
+  private readonly onDemand: OnDemandLoader | null;
 
   constructor(private readonly pool: InstancePool, options: RouterOptions) {
     this.sequences = new SequenceTable(options.sequenceIdleMs);
     this.random = options.random ?? Math.random;
+    this.recency = options.recency ?? null;
+    this.onDemand = options.onDemand ?? null;
   }
 
   /**
    * The instance for a call, or a TriageError (NOT_FOUND for a model no instance knows,
    * UNAVAILABLE when none can serve it now). When no instance is known to serve the
-   * model, the pool's model index is refreshed once before giving up.
+   * model, the pool's model index is refreshed once before giving up. An inference
+   * passes its deadline (ms since the epoch, Infinity: none) as `inferenceDeadlineMs`:
+   * it may then wait for an on-demand load (see routeAfterRefresh), and counts as a use.
    */
-  async route(peek: InferRequestPeek): Promise<TritonInstance> {
+  async route(peek: InferRequestPeek, inferenceDeadlineMs: number | null = null): Promise<TritonInstance> {
     const immediate = this.tryRoute(peek);
-    return immediate instanceof TriageError ? this.routeAfterRefresh(peek, immediate) : immediate;
+    const instance = immediate instanceof TriageError ? await this.routeAfterRefresh(peek, immediate, inferenceDeadlineMs) : immediate;
+    if (inferenceDeadlineMs !== null) this.recordUse(peek.modelName, Date.now());
+    return instance;
   }
 
   /**
    * The second chance after tryRoute failed with `error`: when no instance was known to
    * serve the model, refresh the model index once and route again; any other refusal
-   * (a sequence whose instance is gone) stands.
+   * (a sequence whose instance is gone) stands. For an inference (`inferenceDeadlineMs`
+   * not null) of a model that no instance holds at all, and that the registry says is
+   * deployed, the call then waits for its on-demand load up to the on-demand timeout
+   * and its own deadline; a model not registered or not deployed keeps the answer.
    */
-  async routeAfterRefresh(peek: InferRequestPeek, error: TriageError): Promise<TritonInstance> {
+  async routeAfterRefresh(peek: InferRequestPeek, error: TriageError, inferenceDeadlineMs: number | null = null): Promise<TritonInstance> {
     if (!this.noInstanceErrors.has(error)) throw error;
     await this.pool.refreshModels();
+    const again = this.tryRoute(peek);
+    if (!(again instanceof TriageError)) return again;
+    const model = peek.modelName;
+    if (inferenceDeadlineMs === null || this.onDemand === null || model === '' || !this.noInstanceErrors.has(again) || this.pool.candidates(model, '').length > 0) throw again;
+    if (!await this.onDemand.awaitLoaded(model, inferenceDeadlineMs)) throw again;
     return unwrap(this.tryRoute(peek));
+  }
+
+  /** An inference of the model was routed at timeMs (ms since the epoch): one Map set. */
+  recordUse(model: string, timeMs: number): void {
+    this.recency?.note(model, timeMs);
   }
 
   /** Same as route() for calls that must not wait (no refresh). */

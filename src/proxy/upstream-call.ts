@@ -1,4 +1,5 @@
 import { Metadata, status, type Deadline, type ServiceError, type StatusObject } from '@grpc/grpc-js';
+import { TriageError } from '../errors/triage-error';
 import type { InferRequestPeek } from '../protocol/infer-request-peek';
 import type { InstancePool } from '../triton/instance-pool';
 import type { TritonInstance } from '../triton/triton-instance';
@@ -15,6 +16,8 @@ export interface UpstreamCallOptions {
   readonly signal?: AbortSignal;
   /** Called with the instance's response headers, before the response. */
   readonly onHeaders?: (headers: Metadata) => void;
+  /** An inference: it counts as a use of the model, and may wait for the model's on-demand load (Router.route). */
+  readonly inference?: boolean;
 }
 
 export interface UpstreamReply {
@@ -48,7 +51,9 @@ export function neverReachedInstance(error: ServiceError): boolean {
  */
 export async function callUpstream(pool: InstancePool, router: Router, path: string, request: Buffer, peek: InferRequestPeek, options: UpstreamCallOptions): Promise<UpstreamReply> {
   const metadata = forwardedMetadata(options.metadata);
-  const first = await router.route(peek);
+  const first = await router.route(peek, options.inference === true ? deadlineMs(options.deadline) : null);
+  // A client that left while the call waited for its model (on demand): nothing goes to the instance.
+  if (aborted(options.signal)) throw new TriageError('CANCELLED', 'the client went away before the call was sent to an instance');
   try {
     return await attempt(first, path, request, metadata, options);
   } catch (error) {
@@ -86,6 +91,14 @@ function attempt(instance: TritonInstance, path: string, request: Buffer, metada
     if (options.onHeaders !== undefined) call.on('metadata', options.onHeaders);
     options.signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function aborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+function deadlineMs(deadline: Deadline): number {
+  return deadline instanceof Date ? deadline.getTime() : deadline;
 }
 
 function toUpstreamError(error: ServiceError | Error): UpstreamError {

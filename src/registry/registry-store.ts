@@ -67,6 +67,18 @@ export class RegistryStore {
     await this.redis.hdel(this.keys.registryPlacement(name), instance);
   }
 
+  /** Why the model has fewer replicas than its deployment wants, as the controller last planned (null: fully placed, or unmanaged). */
+  async unplacedReason(name: string): Promise<string | null> {
+    return this.redis.hget(this.keys.unplacedModels(), name);
+  }
+
+  /** Replaces every unplaced reason at once (the controller's latest plan). */
+  async replaceUnplaced(reasons: ReadonlyMap<string, string>): Promise<void> {
+    const transaction = this.redis.multi().del(this.keys.unplacedModels());
+    if (reasons.size > 0) transaction.hset(this.keys.unplacedModels(), Object.fromEntries(reasons));
+    for (const [error] of await transaction.exec() ?? []) if (error !== null) throw error;
+  }
+
   /** Tells controllers a model's desired state changed, so they reconcile now rather than at the next tick. */
   private async announce(name: string): Promise<void> {
     await this.redis.publish(this.keys.registryChanges(), name);

@@ -23,7 +23,20 @@ export interface TenantQuotas extends QuotaLimits {
   /** Triton priority level given to the tenant's requests (1 = highest; 0 or absent: the model's default). */
   readonly priority?: number | null;
   readonly models?: Readonly<Record<string, QuotaLimits>>;
+  /** Batch jobs of the tenant not yet ended (validating .. finalizing, cancelling) allowed at once. */
+  readonly max_queued_jobs?: number | null;
+  /** Rows one batch job may hold. */
+  readonly max_rows_per_job?: number | null;
+  /** Rows of batch jobs the tenant may create per UTC day. */
+  readonly daily_batch_rows?: number | null;
 }
+
+/** Limits of batch jobs: tenant-level only (a job is not counted against one model's overrides). */
+const JOB_RULES: Readonly<Record<'max_queued_jobs' | 'max_rows_per_job' | 'daily_batch_rows', Rule>> = {
+  max_queued_jobs: { kind: 'count' },
+  max_rows_per_job: { kind: 'positive-count' },
+  daily_batch_rows: { kind: 'count' },
+};
 
 const MAX_RATE = 1_000_000;
 const MAX_COUNT = 1_000_000_000_000;
@@ -58,6 +71,8 @@ export function parseTenantQuotas(value: unknown): TenantQuotas {
   for (const [field, fieldValue] of Object.entries(object)) {
     if (field in LIMIT_RULES) {
       quotas[field] = checkLimit(field, LIMIT_RULES[field as keyof QuotaLimits], fieldValue);
+    } else if (field in JOB_RULES) {
+      quotas[field] = checkLimit(field, JOB_RULES[field as keyof typeof JOB_RULES], fieldValue);
     } else if (field === 'allowed_models') {
       quotas[field] = checkModelList(fieldValue);
     } else if (field === 'priority') {
@@ -71,7 +86,7 @@ export function parseTenantQuotas(value: unknown): TenantQuotas {
       }
       quotas[field] = parsed;
     } else {
-      invalid(field, `is not a quota field (known: ${[...Object.keys(LIMIT_RULES), 'allowed_models', 'priority', 'models'].join(', ')})`);
+      invalid(field, `is not a quota field (known: ${[...Object.keys(LIMIT_RULES), 'allowed_models', 'priority', 'models', ...Object.keys(JOB_RULES)].join(', ')})`);
     }
   }
   return quotas as TenantQuotas;

@@ -93,6 +93,9 @@ describe('admin API: the triage tenants, keys, quotas and usage commands', funct
     const fromFile = await json(['quotas', 'set', tenantId, '--data', '@quotas.json', '--allowed-models', 'all']);
     assert.deepEqual(fromFile, { max_concurrent: 8, priority: 2, allowed_models: null });
     assert.deepEqual(await json(['quotas', 'get', tenantId]), fromFile);
+    const batch = await json(['quotas', 'set', tenantId, '--model', 'identity_fp32', '--max-queued-jobs', '3', '--max-rows-per-job', '5000', '--daily-batch-rows', '100000']);
+    assert.deepEqual(batch, { ...fromFile, max_queued_jobs: 3, max_rows_per_job: 5000, daily_batch_rows: 100000 }, 'batch limits are the tenant\'s even with --model');
+    assert.deepEqual(await json(['quotas', 'set', tenantId, '--data', '@quotas.json', '--allowed-models', 'all']), fromFile);
   });
 
   it('suspends and resumes a tenant, and its read key sees its own usage, as JSON and as CSV', async () => {

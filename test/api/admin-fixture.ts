@@ -40,6 +40,7 @@ export async function startAdminFixture(): Promise<AdminFixture> {
   let triage: TriageFixture | null = null;
   try {
     local = await startLocalTritonFixture({ modelRepository: repository.path });
+    // triage refuses to start on an external Redis without job encryption keys (--jobs-keys).
     triage = await startTriageFixture([local.address]);
   } catch (error) {
     await local?.stop();

@@ -1,4 +1,4 @@
-import { sharedRedisUrl, TEST_ADMIN_KEY, uniquePrefix } from '../support/test-redis';
+import { sharedRedisUrl, TEST_ADMIN_KEY, TEST_JOBS_KEY, uniquePrefix } from '../support/test-redis';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -98,6 +98,7 @@ describe('triage serve: KServe v2 REST on the HTTP port', function () {
       redisUrl: await sharedRedisUrl(),
       redisPrefix: uniquePrefix(),
       adminKey: TEST_ADMIN_KEY,
+      jobsKeys: [TEST_JOBS_KEY],
     };
     triage = await startTriage(settings, silentLogger());
     client = new TritonTestClient(`127.0.0.1:${triage.grpcPort}`, undefined, TEST_ADMIN_KEY);

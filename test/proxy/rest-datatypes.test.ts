@@ -1,4 +1,4 @@
-import { sharedRedisUrl, TEST_ADMIN_KEY, uniquePrefix } from '../support/test-redis';
+import { sharedRedisUrl, TEST_ADMIN_KEY, TEST_JOBS_KEY, uniquePrefix } from '../support/test-redis';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import { parseSettings } from '../../src/config/parse-settings';
@@ -103,6 +103,7 @@ describe('triage serve: KServe v2 REST through identity models: BYTES, BOOL, INT
       redisUrl: await sharedRedisUrl(),
       redisPrefix: uniquePrefix(),
       adminKey: TEST_ADMIN_KEY,
+      jobsKeys: [TEST_JOBS_KEY],
     };
     triage = await startTriage(settings, silentLogger());
     url = `http://127.0.0.1:${triage.httpPort}/v2/models/${MODEL}/infer`;

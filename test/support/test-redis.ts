@@ -34,3 +34,8 @@ export function uniquePrefix(): string {
 
 /** The admin key test fixtures start triage with. */
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789-abcdefghijklmnopqrstuvwxyz';
+
+/** The job payload key of every test triage (a fixed test value; never a real secret). */
+export const TEST_JOBS_KEY = { id: 'test', key: Buffer.alloc(32, 7) } as const;
+/** TEST_JOBS_KEY as --jobs-keys reads it. */
+export const TEST_JOBS_KEYS_ARGUMENT = `${TEST_JOBS_KEY.id}:${TEST_JOBS_KEY.key.toString('base64')}`;

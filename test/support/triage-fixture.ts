@@ -6,7 +6,7 @@ import { parseSettings } from '../../src/config/parse-settings';
 import { startTriage, type RunningTriage, type ServeSettings } from '../../src/main';
 import { silentLogger } from '../../src/observability/logger';
 import { TritonTestClient } from './grpc-test-client';
-import { sharedRedisUrl, TEST_ADMIN_KEY, uniquePrefix } from './test-redis';
+import { sharedRedisUrl, TEST_ADMIN_KEY, TEST_JOBS_KEY, uniquePrefix } from './test-redis';
 
 export interface TriageFixture {
   readonly triage: RunningTriage;
@@ -39,6 +39,7 @@ export async function startTriageFixture(instances: readonly string[], overrides
     redisUrl: await sharedRedisUrl(),
     redisPrefix: uniquePrefix(),
     adminKey: TEST_ADMIN_KEY,
+    jobsKeys: [TEST_JOBS_KEY],
     usageFlushMs: 100,
     ...overrides,
   };

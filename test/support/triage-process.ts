@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/protocol/project-paths';
-import { TEST_ADMIN_KEY } from './test-redis';
+import { TEST_ADMIN_KEY, TEST_JOBS_KEYS_ARGUMENT } from './test-redis';
 
 const TRIAGE = join(projectRoot(), 'bin', 'triage.js');
 const READY_LINE = /triage ready: gRPC on [^\s]+:(\d+), HTTP on [^\s]+:(\d+)/;
@@ -49,6 +49,7 @@ export function spawnTriage(options: TriageProcessOptions): Promise<TriageProces
     '--redis-url', options.redisUrl,
     '--redis-prefix', options.redisPrefix,
     '--admin-key', options.adminKey ?? TEST_ADMIN_KEY,
+    '--jobs-keys', TEST_JOBS_KEYS_ARGUMENT,
     '--listen-address', '127.0.0.1',
     '--grpc-port', '0',
     '--http-port', '0',

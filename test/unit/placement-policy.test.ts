@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { labelsMatch, planPlacement, type PlacementInput, type PolicyInstance, type PolicyModel } from '../../src/controller/placement-policy';
+import { labelsMatch, planPlacement, type EvictionRule, type PlacementInput, type PolicyInstance, type PolicyModel } from '../../src/controller/placement-policy';
 
 const GiB = 1024 ** 3;
 
@@ -14,6 +14,18 @@ function instance(address: string, options: { budget?: number | null; labels?: R
 
 function plan(models: PolicyModel[], instances: PolicyInstance[], unmanaged: Record<string, number> = {}) {
   return planPlacement({ models, instances, unmanagedFootprints: new Map(Object.entries(unmanaged)) });
+}
+
+/** A model last used at `lastUsedMs` (null: never). */
+function usedAt(name: string, lastUsedMs: number | null, footprintBytes = 1 * GiB, instanceLabels: Record<string, string> | null = null): PolicyModel {
+  return { ...model(name, 1, footprintBytes, instanceLabels), lastUsedMs };
+}
+
+const NOW = 1_000_000;
+const PROTECT = 30_000;
+
+function planWithEviction(models: PolicyModel[], instances: PolicyInstance[], rule: EvictionRule = { nowMs: NOW, protectMs: PROTECT }) {
+  return planPlacement({ models, instances, unmanagedFootprints: new Map(), eviction: rule });
 }
 
 describe('placement policy', () => {
@@ -134,6 +146,88 @@ describe('placement policy', () => {
     assert.deepEqual(result.unplaced, []);
   });
 
+  describe('eviction by recency', () => {
+    const twoFull = (): PolicyInstance[] => [instance('x:1', { budget: GiB, holds: ['a'] }), instance('y:1', { budget: GiB, holds: ['b'] })];
+
+    it('a model used more recently takes the room of the least recently used placed model', () => {
+      const result = planWithEviction([usedAt('a', NOW - 90_000), usedAt('b', NOW - 60_000), usedAt('c', NOW - 10)], twoFull());
+      assert.deepEqual(result.assignments.get('c'), ['x:1']);
+      assert.deepEqual(result.assignments.get('a'), []);
+      assert.deepEqual(result.assignments.get('b'), ['y:1']);
+      assert.deepEqual(result.evictions, [{ name: 'a', instance: 'x:1', for: 'c' }]);
+      assert.deepEqual(result.unplaced.map((each) => [each.name, each.reason]), [['a', "evicted from x:1 for 'c', used more recently (the least recently used model gives its room first)"]]);
+      assert.equal(result.committedBytes.get('x:1'), GiB);
+    });
+
+    it('without an eviction rule, or for a model never used, nothing is evicted', () => {
+      const models = [usedAt('a', NOW - 90_000), usedAt('b', NOW - 60_000), usedAt('c', NOW - 10)];
+      assert.deepEqual(plan(models, twoFull()).assignments.get('c'), []);
+      assert.deepEqual(plan(models, twoFull()).evictions, []);
+      const cold = planWithEviction([usedAt('a', null), usedAt('b', null), usedAt('c', null)], twoFull());
+      assert.deepEqual(cold.assignments.get('c'), []);
+      assert.deepEqual(cold.evictions, []);
+      assert.match(cold.unplaced[0]?.reason ?? '', /^1 of 1 replicas fit on no instance: .*; a placed model gives its room only to one used more recently, and not when it was used in the last 30000 ms$/);
+    });
+
+    it('never evicts a model used within protectMs, nor one used more recently', () => {
+      const protectedBoth = planWithEviction([usedAt('a', NOW - PROTECT + 1), usedAt('b', NOW - 1000), usedAt('c', NOW)], twoFull());
+      assert.deepEqual(protectedBoth.assignments.get('c'), []);
+      assert.deepEqual(protectedBoth.evictions, []);
+      // b is outside the protection but was used after c: it stays; a was idle long enough and used before c: it goes.
+      const mixed = planWithEviction([usedAt('a', NOW - 60_000), usedAt('b', NOW - 40_000), usedAt('c', NOW - 50_000)], twoFull());
+      assert.deepEqual(mixed.evictions, [{ name: 'a', instance: 'x:1', for: 'c' }]);
+      // Idle exactly protectMs: no longer protected.
+      const boundary = planWithEviction([usedAt('a', NOW - PROTECT), usedAt('b', NOW - 1000), usedAt('c', NOW)], twoFull());
+      assert.deepEqual(boundary.evictions, [{ name: 'a', instance: 'x:1', for: 'c' }]);
+      const newer = planWithEviction([usedAt('a', NOW - 40_000), usedAt('b', NOW - 40_000), usedAt('c', NOW - 50_000)], twoFull());
+      assert.deepEqual(newer.evictions, []);
+    });
+
+    it('a model never used is the least recently used of all', () => {
+      const result = planWithEviction([usedAt('a', NOW - 90_000), usedAt('b', null), usedAt('c', NOW)], twoFull());
+      assert.deepEqual(result.evictions, [{ name: 'b', instance: 'y:1', for: 'c' }]);
+      assert.deepEqual(result.assignments.get('c'), ['y:1']);
+    });
+
+    it('evicts the least recently used first, and only as many as the room needs', () => {
+      const instances = [instance('x:1', { budget: 3 * GiB, holds: ['s1', 's2', 's3'] })];
+      const models = [usedAt('s1', NOW - 90_000), usedAt('s2', NOW - 80_000), usedAt('s3', NOW - 70_000), usedAt('big', NOW, 2 * GiB)];
+      assert.deepEqual(planWithEviction(models, instances).evictions.map((each) => each.name), ['s1', 's2']);
+      // s2 protected: s1 and s3 go instead.
+      const protectedS2 = [usedAt('s1', NOW - 90_000), usedAt('s2', NOW - 100), usedAt('s3', NOW - 70_000), usedAt('big', NOW, 2 * GiB)];
+      assert.deepEqual(planWithEviction(protectedS2, instances).evictions.map((each) => each.name), ['s1', 's3']);
+      // Nothing is evicted when even every evictable model would not make room.
+      const tooBig = planWithEviction([usedAt('s1', NOW - 90_000), usedAt('s2', NOW - 100), usedAt('s3', NOW - 70_000), usedAt('huge', NOW, 3 * GiB)], instances);
+      assert.deepEqual(tooBig.evictions, []);
+      assert.deepEqual(tooBig.assignments.get('s1'), ['x:1']);
+    });
+
+    it('chooses the instance whose newest victim is the oldest', () => {
+      const instances = [instance('x:1', { budget: GiB, holds: ['a'] }), instance('y:1', { budget: GiB, holds: ['b'] }), instance('z:1', { budget: GiB, holds: ['d'] })];
+      const result = planWithEviction([usedAt('a', NOW - 50_000), usedAt('b', NOW - 90_000), usedAt('d', NOW - 70_000), usedAt('c', NOW)], instances);
+      assert.deepEqual(result.evictions, [{ name: 'b', instance: 'y:1', for: 'c' }]);
+    });
+
+    it('an evicted model competes in turn, for models used even less recently', () => {
+      // c may run on x:1 only; a, evicted from there, takes y:1 from b, used before a.
+      const instances = [instance('x:1', { budget: GiB, holds: ['a'], labels: { gpu: 'a100' } }), instance('y:1', { budget: GiB, holds: ['b'] })];
+      const result = planWithEviction([usedAt('a', NOW - 50_000), usedAt('b', NOW - 90_000), usedAt('c', NOW, GiB, { gpu: 'a100' })], instances);
+      assert.deepEqual(result.assignments.get('c'), ['x:1']);
+      assert.deepEqual(result.assignments.get('a'), ['y:1']);
+      assert.deepEqual(result.assignments.get('b'), []);
+      assert.deepEqual(result.evictions, [{ name: 'a', instance: 'x:1', for: 'c' }, { name: 'b', instance: 'y:1', for: 'a' }]);
+    });
+
+    it('a displaced model the instance does not hold yet is not an eviction', () => {
+      // Nothing held: z (larger) is planned first on x:1 by size, then c (used) takes its place; z never got there.
+      const result = planWithEviction([usedAt('z', null, 2 * GiB), usedAt('c', NOW, 2 * GiB)], [instance('x:1', { budget: 2 * GiB })]);
+      assert.deepEqual(result.assignments.get('c'), ['x:1']);
+      assert.deepEqual(result.assignments.get('z'), []);
+      assert.deepEqual(result.evictions, []);
+      assert.match(result.unplaced[0]?.reason ?? '', /^1 of 1 replicas fit on no instance/);
+    });
+  });
+
   it('gives the same plan whatever the order of its inputs', () => {
     const models = [model('a', 2), model('b', 'all'), model('c', 1, 3 * GiB), model('d', 3, 2 * GiB, { zone: 'eu' })];
     const instances = [
@@ -160,12 +254,15 @@ describe('placement policy', () => {
         replicas: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constant('all' as const)),
         footprint: fc.integer({ min: 0, max: 8 }),
         zone: fc.option(labelValue, { nil: null }),
+        lastUsed: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
       }), { selector: (each) => each.name, maxLength: 25 }),
       holdSeed: fc.integer({ min: 0, max: 1000 }),
+      eviction: fc.option(fc.record({ nowMs: fc.constant(100), protectMs: fc.integer({ min: 0, max: 60 }) }), { nil: undefined }),
     });
-    fc.assert(fc.property(arbitraryInput, ({ instances, models, holdSeed }) => {
+    fc.assert(fc.property(arbitraryInput, ({ instances, models, holdSeed, eviction }) => {
       const input: PlacementInput = {
-        models: models.map((each) => model(each.name, each.replicas, each.footprint, each.zone === null ? null : { zone: each.zone })),
+        ...(eviction === undefined ? {} : { eviction }),
+        models: models.map((each) => ({ ...model(each.name, each.replicas, each.footprint, each.zone === null ? null : { zone: each.zone }), lastUsedMs: each.lastUsed })),
         instances: instances.map((each, index) => instance(each.address, {
           budget: each.budget,
           labels: { zone: each.zone },
@@ -192,12 +289,26 @@ describe('placement policy', () => {
       for (const candidate of input.instances) {
         if (candidate.memoryBudgetBytes !== null) assert.ok((used.get(candidate.address) ?? 0) <= candidate.memoryBudgetBytes, 'within budget');
       }
+      // An eviction: a held model leaves for one placed there, used more recently; never one used within protectMs.
+      if (eviction === undefined) assert.deepEqual(result.evictions, []);
+      const byName = new Map(input.models.map((each) => [each.name, each]));
+      for (const evicted of result.evictions) {
+        const victim = byName.get(evicted.name);
+        const taker = byName.get(evicted.for);
+        assert.ok(victim !== undefined && taker !== undefined && eviction !== undefined);
+        assert.ok(input.instances.find((each) => each.address === evicted.instance)?.holds.has(evicted.name), 'the victim was held there');
+        assert.ok(!(result.assignments.get(evicted.name) ?? []).includes(evicted.instance), 'the victim leaves');
+        assert.ok(taker.lastUsedMs !== null && taker.lastUsedMs !== undefined, 'a model never used evicts nothing');
+        assert.ok((victim.lastUsedMs ?? -Infinity) < taker.lastUsedMs, 'the victim was used less recently');
+        assert.ok(victim.lastUsedMs === null || victim.lastUsedMs === undefined || eviction.nowMs - victim.lastUsedMs >= eviction.protectMs, 'the victim was idle for protectMs');
+      }
       // Applying the plan and planning again changes nothing.
       const applied = planPlacement({
         ...input,
         instances: input.instances.map((candidate) => ({ ...candidate, holds: new Set(input.models.filter((each) => (result.assignments.get(each.name) ?? []).includes(candidate.address)).map((each) => each.name)) })),
       });
       assert.deepEqual([...applied.assignments.entries()], [...result.assignments.entries()]);
-    }), { numRuns: 300 });
+      assert.deepEqual(applied.evictions, []);
+    }), { numRuns: 500 });
   });
 });

@@ -12,6 +12,7 @@ import type { TritonInstance } from '../../triton/triton-instance';
 import type { FrontDoorOptions } from './h2-front-door';
 import type { FirstMessage } from './grpc-frame-scanner';
 import { replyEmptyMessage, replyStatus } from './grpc-status-reply';
+import { grpcDeadlineMs } from './grpc-timeout';
 import { header } from './local-routing';
 import { andThen } from './maybe-async';
 import type { CallRouting, CallTarget } from './proxied-call';
@@ -44,6 +45,7 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
 
   const targetOf = (instance: TritonInstance): CallTarget => {
     chosen = instance;
+    if (inference && peek !== null) options.router.recordUse(peek.modelName, startedMs);
     const priority = inference ? principal?.quotas.priority ?? 0 : 0;
     return {
       address: instance.address,
@@ -102,7 +104,9 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
           admitted = ticket;
           const immediate = options.router.tryRoute(read);
           if (!(immediate instanceof TriageError)) return targetOf(immediate);
-          return options.router.routeAfterRefresh(read, immediate).then(targetOf, (error: unknown) => {
+          // No instance holds the model: an inference may wait for its on-demand load, within its deadline.
+          const inferenceDeadlineMs = inference ? grpcDeadlineMs(headers['grpc-timeout'], startedMs) : null;
+          return options.router.routeAfterRefresh(read, immediate, inferenceDeadlineMs).then(targetOf, (error: unknown) => {
             if (path === MODEL_READY && error instanceof TriageError) {
               replyEmptyMessage(stream);
               return null;

@@ -43,7 +43,7 @@ export function inferRoute(context: ModelRoutesContext): (request: Request, resp
       try {
         const priority = principal.quotas.priority ?? 0;
         const routed = priority > 0 ? withPriority(message, priority) : message;
-        const options = { deadline: requestDeadline(request), signal: abortWhenClientLeaves(response) };
+        const options = { deadline: requestDeadline(request), signal: abortWhenClientLeaves(response), inference: true };
         inferResponse = await routedCall<ModelInferResponse>(context, 'ModelInfer', routed, options);
       } catch (error) {
         context.tenancy.meter.record(principal.tenantId, name, { inferences, bytesIn: request.body.length, bytesOut: 0, error: true, latencyMs: Date.now() - startedMs });

@@ -15,6 +15,8 @@ export interface RoutedCallOptions {
   readonly deadline: Deadline;
   /** Aborting cancels the call (the HTTP client went away). */
   readonly signal?: AbortSignal;
+  /** An inference: counts as a use of the model and may wait for its on-demand load. */
+  readonly inference?: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function routedCall<Response>(context: RoutedCallContext, method: s
   const bytes = definition.requestSerialize(request);
   const peek = peekInferRequest(bytes);
   if (peek === null) throw new TriageError('INTERNAL', `the ${method} request encoded for the instance cannot be read back`);
-  const callOptions = { metadata: new Metadata(), deadline: options.deadline, ...(options.signal === undefined ? {} : { signal: options.signal }) };
+  const callOptions = { metadata: new Metadata(), deadline: options.deadline, inference: options.inference === true, ...(options.signal === undefined ? {} : { signal: options.signal }) };
   const reply = await callUpstream(context.pool, context.router, definition.path, bytes, peek, callOptions);
   return definition.responseDeserialize(reply.response) as Response;
 }
