@@ -4,7 +4,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import { digestFolder } from '../../src/repository/folder-digest';
+import { buildTarGz, buildYazlZip, type TarEntrySpec } from '../support/archive-builders';
 import { folderFiles, folderSnapshot, tarGz } from '../support/model-archive';
+import { buildZip } from '../support/zip-writer';
 import { SAMPLE_REPOSITORY } from '../support/temp-repository';
 import { TEST_ADMIN_KEY } from '../support/test-redis';
 import { startAdminFixture, type AdminFixture, type JsonDocument } from './admin-fixture';
@@ -102,6 +104,30 @@ describe('admin API: the model registry', function () {
     assert.match(answer.body?.['error'], /outside\.txt/);
     assert.deepEqual(folderSnapshot(repository), before);
     assert.equal((await api.call('GET', '/v1/models/escape')).status, 404);
+  });
+
+  it('refuses every kind of hostile archive with 400, leaving the repository byte for byte as it was', async () => {
+    const before = folderSnapshot(repository);
+    const sample = Object.entries(simpleFiles('hostile')).map(([name, data]): TarEntrySpec => ({ name, data: Buffer.from(data) }));
+    const tarCases: [string, TarEntrySpec][] = [
+      ['absolute path', { name: '/etc/hostile', data: Buffer.from('x') }],
+      ['symbolic link', { name: 'hostile/1/link.onnx', type: 'symlink', linkname: '/etc/passwd' }],
+      ['hard link', { name: 'hostile/1/hard.onnx', type: 'link', linkname: 'hostile/config.pbtxt' }],
+      ['device file', { name: 'hostile/1/device', type: 'character-device' }],
+    ];
+    for (const [label, entry] of tarCases) {
+      const answer = await api.call('POST', '/v1/models', TEST_ADMIN_KEY, await buildTarGz([...sample, entry]), GZIP);
+      assert.equal(answer.status, 400, `${label}: ${answer.text}`);
+    }
+    const zipBomb = await buildYazlZip({ 'hostile/config.pbtxt': Buffer.from(String(simpleFiles('hostile')['hostile/config.pbtxt'])), 'hostile/1/model.onnx': Buffer.alloc(64 * 1024 * 1024) });
+    const bomb = await api.call('POST', '/v1/models', TEST_ADMIN_KEY, zipBomb, { 'content-type': 'application/zip' });
+    assert.equal(bomb.status, 400, `zip bomb: ${bomb.text}`);
+    const manyFiles = buildZip(Array.from({ length: 100_000 }, (_, index) => ({ name: `hostile/${index}`, method: 0 })));
+    const many = await api.call('POST', '/v1/models', TEST_ADMIN_KEY, manyFiles, { 'content-type': 'application/zip' });
+    assert.equal(many.status, 400, `100,000 files: ${many.text}`);
+    assert.match(many.body?.['error'], /100000 entries/);
+    assert.deepEqual(folderSnapshot(repository), before);
+    assert.equal((await api.call('GET', '/v1/models/hostile')).status, 404);
   });
 
   it('refuses a decompression bomb early, closing the connection, writing nothing', async () => {

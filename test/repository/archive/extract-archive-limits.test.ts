@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { buildTar, buildTarGz, buildZeroFileTarGz } from '../../support/archive-builders';
 import { ExtractionScratch } from './extraction-scratch';
-import { buildZip, type ZipEntrySpec } from './zip-writer';
+import { buildZip, type ZipEntrySpec } from '../../support/zip-writer';
 
 const MIB = 1024 * 1024;
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { buildTar, buildTarGz, withTypeFlag, type TarEntrySpec } from '../../support/archive-builders';
 import { ExtractionScratch } from './extraction-scratch';
-import { buildZip, type ZipEntrySpec } from './zip-writer';
+import { buildZip, type ZipEntrySpec } from '../../support/zip-writer';
 
 /** Written first in every hostile archive, so a refusal must also remove what was already written. */
 const GOOD = { name: 'mymodel/config.pbtxt', data: Buffer.from('name: "mymodel"\n') };

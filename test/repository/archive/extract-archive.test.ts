@@ -8,7 +8,7 @@ import { DEFAULT_ARCHIVE_LIMITS } from '../../../src/repository/archive/archive-
 import { extractArchive } from '../../../src/repository/archive/extract-archive';
 import { buildTarGz, buildYazlZip } from '../../support/archive-builders';
 import { ExtractionScratch, listTree, sha256 } from './extraction-scratch';
-import { buildZip } from './zip-writer';
+import { buildZip } from '../../support/zip-writer';
 
 const CONFIG = Buffer.from('name: "mymodel"\nbackend: "onnxruntime"\nmax_batch_size: 8\n');
 const WEIGHTS = randomBytes(300 * 1024);
