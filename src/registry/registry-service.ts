@@ -1,11 +1,11 @@
-import { mkdir, readdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TriageError } from '../errors/triage-error';
 import type { AuditLog } from '../observability/audit-log';
 import { extractArchive, type ArchiveFormat, type ArchiveLimits } from '../repository/archive/extract-archive';
 import { digestFolder } from '../repository/folder-digest';
-import { modelConfigFromJson, modelConfigToJson, printModelConfigText } from '../repository/model-config-schema';
+import { modelConfigFromJson, modelConfigToJson, parseModelConfigText, printModelConfigText } from '../repository/model-config-schema';
 import type { RepositoryWriter } from '../repository/repository-writer';
 import { validateModelDirectory } from '../repository/validation/validate-model-directory';
 import type { Actor, ModelRecord, ModelVersionRecord } from './model-record';
@@ -251,10 +251,14 @@ async function moveChildren(from: string, to: string): Promise<void> {
   for (const entry of await readdir(from)) await rename(join(from, entry), join(to, entry));
 }
 
-/** The `name` set in the folder's config.pbtxt, if it parses and sets one. */
+/** The `name` set in the folder's config.pbtxt, if it reads and sets one (validation reports any problem later). */
 async function configName(folder: string): Promise<string | null> {
-  const validation = await validateModelDirectory(folder, {});
-  return validation.name;
+  try {
+    const name = parseModelConfigText(await readFile(join(folder, 'config.pbtxt'), 'utf8'))['name'];
+    return typeof name === 'string' && name !== '' ? name : null;
+  } catch {
+    return null;
+  }
 }
 
 function stringField(config: Readonly<Record<string, unknown>>, field: string): string {

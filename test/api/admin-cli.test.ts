@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'mocha';
 import { formatRecord, formatTable } from '../../src/cli/text-table';
-import { projectRoot } from '../../src/protocol/project-paths';
 import { silentLogger } from '../../src/observability/logger';
 import { UsageMeter } from '../../src/tenancy/usage-meter';
+import { runTriageCli, type CliRun } from '../support/cli-run';
 import { TEST_ADMIN_KEY } from '../support/test-redis';
 import { startAdminFixture, type AdminFixture, type JsonDocument } from './admin-fixture';
 
-const execute = promisify(execFile);
 
 /** A port of 127.0.0.1 on which nothing listens (taken, then released). */
 async function closedPort(): Promise<number> {
@@ -22,13 +19,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-const TRIAGE = join(projectRoot(), 'bin', 'triage.js');
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
 }
 
 describe('admin API: the triage tenants, keys, quotas and usage commands', function () {
@@ -40,16 +30,8 @@ describe('admin API: the triage tenants, keys, quotas and usage commands', funct
   let keyId: string;
 
   /** `triage <args>` as a user runs it, stdout not a terminal (so answers are JSON), with TRIAGE_URL and TRIAGE_API_KEY set. */
-  const triage = async (args: readonly string[], env: Record<string, string> = {}): Promise<Run> => {
-    const environment = { ...process.env, TRIAGE_URL: api.base, TRIAGE_API_KEY: TEST_ADMIN_KEY, ...env };
-    try {
-      const { stdout, stderr } = await execute(process.execPath, [TRIAGE, ...args], { env: environment, cwd: scratch });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const triage = (args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> =>
+    runTriageCli(args, { TRIAGE_URL: api.base, TRIAGE_API_KEY: TEST_ADMIN_KEY, ...env }, scratch);
   const json = async (args: readonly string[], env: Record<string, string> = {}): Promise<JsonDocument> => {
     const run = await triage(args, env);
     assert.equal(run.code, 0, run.stderr);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { startLocalTritonFixture, type LocalTritonFixture } from '../support/local-triton-fixture';
-import { TempRepository } from '../support/temp-repository';
 import { TEST_ADMIN_KEY } from '../support/test-redis';
-import { startTriageFixture, type TriageFixture } from '../support/triage-fixture';
+import { startTriageOnLocalTriton } from '../support/triage-on-local-triton';
+import type { TriageFixture } from '../support/triage-fixture';
 
 // A JSON answer under test: `any` so that assertions can reach into it (the assertions are the type check).
 export type JsonDocument = Record<string, any>;
@@ -35,21 +34,9 @@ export interface AdminFixture {
  * local-triton serving identity_fp32, for the admin API tests.
  */
 export async function startAdminFixture(): Promise<AdminFixture> {
-  const repository = new TempRepository().copySample('identity_fp32');
-  let local: LocalTritonFixture | null = null;
-  let triage: TriageFixture | null = null;
-  try {
-    local = await startLocalTritonFixture({ modelRepository: repository.path });
-    // triage refuses to start on an external Redis without job encryption keys (--jobs-keys).
-    triage = await startTriageFixture([local.address]);
-  } catch (error) {
-    await local?.stop();
-    repository.remove();
-    throw error;
-  }
-  const running = triage;
-  const instance = local;
-  const base = `http://127.0.0.1:${running.triage.httpPort}`;
+  const started = await startTriageOnLocalTriton(['identity_fp32']);
+  const running = started.triage;
+  const base = started.base;
   const call = async (method: string, path: string, key: string | null = TEST_ADMIN_KEY, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
     const response = await fetch(`${base}${path}`, {
       method,
@@ -92,10 +79,6 @@ export async function startAdminFixture(): Promise<AdminFixture> {
       }
       return state;
     },
-    async stop() {
-      await running.stop();
-      await instance.stop();
-      repository.remove();
-    },
+    stop: () => started.stop(),
   };
 }

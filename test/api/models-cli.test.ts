@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { after, before, describe, it } from 'mocha';
-import { projectRoot } from '../../src/protocol/project-paths';
+import { runTriageCli, type CliRun } from '../support/cli-run';
 import { SAMPLE_REPOSITORY } from '../support/temp-repository';
 import { TEST_ADMIN_KEY } from '../support/test-redis';
 import { startAdminFixture, type AdminFixture, type JsonDocument } from './admin-fixture';
-
-const execute = promisify(execFile);
-const TRIAGE = join(projectRoot(), 'bin', 'triage.js');
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe('admin API: the triage models command', function () {
   this.timeout(60_000);
@@ -25,15 +14,7 @@ describe('admin API: the triage models command', function () {
   let scratch: string;
 
   /** `triage <args>` as a user runs it (stdout not a terminal: answers are JSON), with TRIAGE_URL and TRIAGE_API_KEY set. */
-  const triage = async (args: readonly string[]): Promise<Run> => {
-    try {
-      const { stdout, stderr } = await execute(process.execPath, [TRIAGE, ...args], { env: { ...process.env, TRIAGE_URL: api.base, TRIAGE_API_KEY: TEST_ADMIN_KEY }, cwd: scratch });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const triage = (args: readonly string[]): Promise<CliRun> => runTriageCli(args, { TRIAGE_URL: api.base, TRIAGE_API_KEY: TEST_ADMIN_KEY }, scratch);
   const json = async (args: readonly string[]): Promise<JsonDocument> => {
     const run = await triage(args);
     assert.equal(run.code, 0, run.stderr);

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'mocha';
-import { projectRoot } from '../../src/protocol/project-paths';
+import { runTriageCli, type CliRun } from '../support/cli-run';
 import type { TestTenant } from '../support/tenant-setup';
 import { breastRow, jsonl, simpleRow, startJobsFixture, type JobsFixture, type Json } from './jobs-fixture';
-
-const execute = promisify(execFile);
-const TRIAGE = join(projectRoot(), 'bin', 'triage.js');
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 describe('jobs: the triage jobs command', function () {
   this.timeout(60_000);
@@ -26,15 +15,7 @@ describe('jobs: the triage jobs command', function () {
   let scratch: string;
 
   /** `triage <args>` as a user runs it (stdout not a terminal: answers are JSON) with the tenant's jobs key. */
-  const triage = async (args: readonly string[], key = tenant.key): Promise<Run> => {
-    try {
-      const { stdout, stderr } = await execute(process.execPath, [TRIAGE, ...args], { env: { ...process.env, TRIAGE_URL: api.base, TRIAGE_API_KEY: key }, cwd: scratch, maxBuffer: 64 * 1024 * 1024 });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const failed = error as { code: number; stdout: string; stderr: string };
-      return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-    }
-  };
+  const triage = (args: readonly string[], key = tenant.key): Promise<CliRun> => runTriageCli(args, { TRIAGE_URL: api.base, TRIAGE_API_KEY: key }, scratch);
   const json = async (args: readonly string[]): Promise<Json> => {
     const run = await triage(args);
     assert.equal(run.code, 0, run.stderr);

@@ -1,10 +1,10 @@
 import type { PayloadKey } from '../../src/jobs/payload-cipher';
 import type { ServeSettings } from '../../src/main';
-import { startLocalTritonFixture, type LocalTritonFixture } from '../support/local-triton-fixture';
+import type { LocalTritonFixture } from '../support/local-triton-fixture';
 import { createTestTenant, type TestTenant } from '../support/tenant-setup';
-import { TempRepository } from '../support/temp-repository';
 import { TEST_ADMIN_KEY } from '../support/test-redis';
-import { startTriageFixture, type TriageFixture } from '../support/triage-fixture';
+import type { TriageFixture } from '../support/triage-fixture';
+import { startTriageOnLocalTriton } from '../support/triage-on-local-triton';
 
 // A JSON answer under test: `any` so that assertions can reach into it (the assertions are the type check).
 export type Json = Record<string, any>;
@@ -40,23 +40,12 @@ export interface JobsFixture {
  * breast_cancer_mlp.
  */
 export async function startJobsFixture(overrides: Partial<ServeSettings> = {}): Promise<JobsFixture> {
-  const repository = new TempRepository().copySample('simple', 'breast_cancer_mlp');
-  let local: LocalTritonFixture | null = null;
-  let triage: TriageFixture | null = null;
-  try {
-    local = await startLocalTritonFixture({ modelRepository: repository.path });
-    triage = await startTriageFixture([local.address], { jobsKeys: TEST_JOB_KEYS, jobsConcurrency: 0, ...overrides });
-  } catch (error) {
-    await local?.stop();
-    repository.remove();
-    throw error;
-  }
-  const running = triage;
-  const instance = local;
-  const base = `http://127.0.0.1:${running.triage.httpPort}`;
+  const started = await startTriageOnLocalTriton(['simple', 'breast_cancer_mlp'], { jobsKeys: TEST_JOB_KEYS, jobsConcurrency: 0, ...overrides });
+  const running = started.triage;
+  const base = started.base;
   return {
     triage: running,
-    local: instance,
+    local: started.local,
     base,
     async call(method, path, key, body, headers = {}) {
       const raw = body === undefined || typeof body === 'string' || Buffer.isBuffer(body) || body instanceof ReadableStream;
@@ -80,11 +69,7 @@ export async function startJobsFixture(overrides: Partial<ServeSettings> = {}): 
       const { redis, keys } = running.triage.tenancy;
       return (await redis.keys(`${keys.prefix}{j:${jobId}}*`)).sort();
     },
-    async stop() {
-      await running.stop();
-      await instance.stop();
-      repository.remove();
-    },
+    stop: () => started.stop(),
   };
 }
 
