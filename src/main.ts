@@ -19,6 +19,7 @@ import type { SERVE_SETTINGS } from './config/serve-settings';
 import type { SettingsValues } from './config/parse-settings';
 import { startLocalTriton, type RunningLocalTriton } from './local-triton/local-triton-server';
 import type { Logger } from './observability/logger';
+import { InferenceObservers } from './observability/inference-observer';
 import { startLocalGrpcServer } from './proxy/grpc/local-grpc-server';
 import { startFrontDoor } from './proxy/h2/h2-front-door';
 import { createHttpApp } from './proxy/http-app';
@@ -134,6 +135,8 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     started.push(() => demand.stop());
     const router = new Router(pool, { sequenceIdleMs: settings.sequenceIdleMs, recency: demand.recency, onDemand: demand.onDemand });
     let accepting = true;
+    // How every inference call ended, fanned out to metrics, the inference audit stream and the traffic series.
+    const observers = new InferenceObservers();
     const local = await startLocalGrpcServer({
       address: '127.0.0.1',
       port: 0,
@@ -153,6 +156,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       tenancy,
       localAddress: `127.0.0.1:${local.port}`,
       connectTimeoutMs: settings.probeTimeoutMs,
+      observer: observers,
       logger: rootLogger,
     });
     started.push(() => grpc.stop(0));
@@ -167,7 +171,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       stallTimeoutMs: settings.jobsStallTimeoutMs, owner: `${hostname()}:${process.pid}:${randomText(6)}`,
     }, rootLogger);
     started.push(() => jobRunner.stop(0));
-    const dependencies = { pool, router, tenancy, registry, jobs, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, accepting: () => accepting };
+    const dependencies = { pool, router, tenancy, registry, jobs, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, observer: observers, accepting: () => accepting };
     const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies), adminApiRouter(dependencies), queueDashboardRouter([jobRunner.queue], tenancy.authenticator, rootLogger)]));
     const httpPort = await listen(http, settings.listenAddress, settings.httpPort);
     logger.info({ grpcPort: grpc.port, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');

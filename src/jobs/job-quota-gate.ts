@@ -42,11 +42,11 @@ export class JobQuotaGate {
     if (daily !== null && daily !== undefined && used >= daily) throw this.dailyRefusal(tenantId, daily, used, 'no rows are left for a job today');
     const limits: { maxRows: number; refusal: () => QuotaRefusal }[] = [{
       maxRows: this.serverMaxRows,
-      refusal: () => new QuotaRefusal(`the job has more than ${this.serverMaxRows} rows, the most this server takes in one job (--jobs-max-rows): split it`, null, null, true),
+      refusal: () => new QuotaRefusal('jobs_max_rows', `the job has more than ${this.serverMaxRows} rows, the most this server takes in one job (--jobs-max-rows): split it`, null, null, true),
     }];
     const perJob = quotas.max_rows_per_job;
     if (perJob !== null && perJob !== undefined) {
-      limits.push({ maxRows: perJob, refusal: () => new QuotaRefusal(`the job has more than ${perJob} rows: max_rows_per_job of tenant ${tenantId} is ${perJob}`, null, null, true) });
+      limits.push({ maxRows: perJob, refusal: () => new QuotaRefusal('max_rows_per_job', `the job has more than ${perJob} rows: max_rows_per_job of tenant ${tenantId} is ${perJob}`, null, null, true) });
     }
     if (daily !== null && daily !== undefined) {
       limits.push({ maxRows: daily - used, refusal: () => this.dailyRefusal(tenantId, daily, used, `the job has more than the ${daily - used} rows left`) });
@@ -105,7 +105,7 @@ export class JobQuotaGate {
     if (limit === null || limit === undefined) return;
     const open = await this.openJobs(tenantId);
     if (open >= limit) {
-      throw new QuotaRefusal(`tenant ${tenantId} has ${open} job${open === 1 ? '' : 's'} not yet ended: max_queued_jobs is ${limit}; wait for one to end, or cancel one`, null, { limit, remaining: 0, resetMs: -1 }, false);
+      throw new QuotaRefusal('max_queued_jobs', `tenant ${tenantId} has ${open} job${open === 1 ? '' : 's'} not yet ended: max_queued_jobs is ${limit}; wait for one to end, or cancel one`, null, { limit, remaining: 0, resetMs: -1 }, false);
     }
   }
 
@@ -115,7 +115,7 @@ export class JobQuotaGate {
 
   private dailyRefusal(tenantId: string, daily: number, used: number, why: string): QuotaRefusal {
     const resetMs = DAY_MS - (this.nowMs() % DAY_MS);
-    return new QuotaRefusal(`daily_batch_rows of tenant ${tenantId} is ${daily} rows per UTC day, ${used} used today: ${why}`,
+    return new QuotaRefusal('daily_batch_rows', `daily_batch_rows of tenant ${tenantId} is ${daily} rows per UTC day, ${used} used today: ${why}`,
       null, { limit: daily, remaining: Math.max(0, daily - used), resetMs }, true);
   }
 

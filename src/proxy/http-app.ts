@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import type { InferenceObserver } from '../observability/inference-observer';
 import type { Logger } from '../observability/logger';
 import type { InstancePool } from '../triton/instance-pool';
 import type { Tenancy } from '../tenancy/tenancy';
@@ -11,6 +12,8 @@ export interface HttpAppDependencies {
   readonly maxMessageBytes: number;
   readonly version: string;
   readonly logger: Logger;
+  /** Told how every inference call ended (metrics, audit, traffic series). */
+  readonly observer: InferenceObserver;
   /** False once shutdown has begun: /readyz then answers 503 so orchestrators stop sending traffic. */
   readonly accepting: () => boolean;
 }

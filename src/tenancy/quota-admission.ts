@@ -96,7 +96,7 @@ export class QuotaAdmission {
     if (checks.length === 0) return NOTHING_HELD;
     for (const check of checks) {
       if (check.kind === 'g' && check.quantity === 'inferences' && inferences * check.a > check.b) {
-        throw new QuotaRefusal(`request of ${inferences} inferences can never fit ${check.name} (burst ${Math.round(check.b / check.a)}): split it`, null, null, true);
+        throw new QuotaRefusal(check.field, `request of ${inferences} inferences can never fit ${check.name} (burst ${Math.round(check.b / check.a)}): split it`, null, null, true);
       }
     }
     return new Promise<Admission>((resolve, reject) => {
@@ -183,10 +183,10 @@ export class QuotaAdmission {
     }
     const check = checks[index - 1] as QuotaCheck;
     if (check.kind === 'b') {
-      throw new QuotaRefusal(`${check.name} (${check.value}) is used up; it renews with the next ${check.period ?? 'day'} (UTC)`, null, { limit: b, remaining: c, resetMs: -1 }, true);
+      throw new QuotaRefusal(check.field, `${check.name} (${check.value}) is used up; it renews with the next ${check.period ?? 'day'} (UTC)`, null, { limit: b, remaining: c, resetMs: -1 }, true);
     }
     const what = check.kind === 'c' ? `${check.name} (${check.value}) reached` : `${check.name} (${check.value}/s) exceeded`;
-    throw new QuotaRefusal(`${what}; retry in ${a} ms`, a, { limit: b, remaining: c, resetMs: d }, false);
+    throw new QuotaRefusal(check.field, `${what}; retry in ${a} ms`, a, { limit: b, remaining: c, resetMs: d }, false);
   }
 
   private whenRedisDown(error: unknown, checks: readonly QuotaCheck[]): Admission {
@@ -249,6 +249,6 @@ export class QuotaAdmission {
 function checkSize(tenantId: string, quotas: TenantQuotas, model: string, requestBytes: number): void {
   const limits = [quotas.max_request_bytes, quotas.models?.[model]?.max_request_bytes].filter((limit): limit is number => typeof limit === 'number');
   for (const limit of limits) {
-    if (requestBytes > limit) throw new QuotaRefusal(`request of ${requestBytes} bytes exceeds max_request_bytes (${limit}) of tenant ${tenantId}`, null, null, true);
+    if (requestBytes > limit) throw new QuotaRefusal('max_request_bytes', `request of ${requestBytes} bytes exceeds max_request_bytes (${limit}) of tenant ${tenantId}`, null, null, true);
   }
 }

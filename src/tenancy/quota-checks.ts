@@ -14,6 +14,8 @@ export interface QuotaCheck {
   readonly quantity: number | 'inferences';
   /** Names the limit in refusals, e.g. "requests_per_second of tenant t_x". */
   readonly name: string;
+  /** The quota field alone, e.g. "requests_per_second". */
+  readonly field: string;
   /** The configured value, for messages. */
   readonly value: number;
   /** Which calendar period a budget renews with. */
@@ -50,18 +52,18 @@ export function checksFor(limits: QuotaLimits, scope: string, subject: string, n
     if (perSecond === null || perSecond === undefined) return;
     const interval = 1000 / perSecond;
     const burst = limits[burstField] ?? Math.max(1, Math.ceil(perSecond));
-    checks.push({ key: `${scope}:${suffix}`, kind: 'g', a: interval, b: burst * interval, ttlSeconds: 0, quantity, name: `${field} of ${subject}`, value: perSecond, period: null });
+    checks.push({ key: `${scope}:${suffix}`, kind: 'g', a: interval, b: burst * interval, ttlSeconds: 0, quantity, name: `${field} of ${subject}`, field, value: perSecond, period: null });
   };
   rate('requests_per_second', 'burst', 'rps', 1);
   rate('inferences_per_second', 'inference_burst', 'ips', 'inferences');
   if (limits.max_concurrent !== null && limits.max_concurrent !== undefined) {
-    checks.push({ key: `${scope}:conc`, kind: 'c', a: limits.max_concurrent, b: 0, ttlSeconds: 0, quantity: 1, name: `max_concurrent of ${subject}`, value: limits.max_concurrent, period: null });
+    checks.push({ key: `${scope}:conc`, kind: 'c', a: limits.max_concurrent, b: 0, ttlSeconds: 0, quantity: 1, name: `max_concurrent of ${subject}`, field: 'max_concurrent', value: limits.max_concurrent, period: null });
   }
   const budget = (field: 'daily_requests' | 'monthly_requests' | 'daily_inferences' | 'monthly_inferences', suffix: string, quantity: number | 'inferences', period: 'day' | 'month'): void => {
     const limit = limits[field];
     if (limit === null || limit === undefined) return;
     const ttlSeconds = period === 'day' ? 2 * DAY_SECONDS : 32 * DAY_SECONDS;
-    checks.push({ key: `${scope}:${suffix}`, kind: 'b', a: limit, b: 0, ttlSeconds, quantity, name: `${field} of ${subject}`, value: limit, period });
+    checks.push({ key: `${scope}:${suffix}`, kind: 'b', a: limit, b: 0, ttlSeconds, quantity, name: `${field} of ${subject}`, field, value: limit, period });
   };
   budget('daily_requests', `req:d:${day}`, 1, 'day');
   budget('monthly_requests', `req:m:${month}`, 1, 'month');

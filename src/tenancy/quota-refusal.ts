@@ -13,7 +13,11 @@ export interface RateFigures {
  * with `retry-after-ms` and `x-ratelimit-*` metadata; a budget carries no retry time.
  */
 export class QuotaRefusal extends TriageError {
-  constructor(message: string, readonly retryAfterMs: number | null, readonly figures: RateFigures | null, budget: boolean) {
+  /**
+   * `limit`: the quota field that refused (`requests_per_second`, `max_concurrent`,
+   * `daily_inferences`, `max_request_bytes`, `max_rows_per_job`, ...), a bounded set, for metrics.
+   */
+  constructor(readonly limit: string, message: string, readonly retryAfterMs: number | null, readonly figures: RateFigures | null, budget: boolean) {
     super(budget ? 'BUDGET_EXHAUSTED' : 'QUOTA_EXCEEDED', message);
   }
 

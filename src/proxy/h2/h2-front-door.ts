@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { createServer, type Http2Server, type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
+import type { InferenceObserver } from '../../observability/inference-observer';
 import type { Logger } from '../../observability/logger';
 import type { InstancePool } from '../../triton/instance-pool';
 import type { Router } from '../router';
@@ -46,6 +47,8 @@ export interface FrontDoorOptions {
   /** Where every other method goes: triage's own gRPC server on loopback. */
   readonly localAddress: string;
   readonly connectTimeoutMs: number;
+  /** Told how every inference call ended (metrics, audit, traffic series). */
+  readonly observer: InferenceObserver;
   readonly logger: Logger;
 }
 

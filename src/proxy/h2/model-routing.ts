@@ -15,12 +15,18 @@ import { replyEmptyMessage, replyStatus } from './grpc-status-reply';
 import { grpcDeadlineMs } from './grpc-timeout';
 import { header } from './local-routing';
 import { andThen } from './maybe-async';
-import type { CallRouting, CallTarget } from './proxied-call';
+import type { CallRouting, CallSummary, CallTarget } from './proxied-call';
+import { requestIdOf } from '../request-id';
 
 const SERVICE = '/inference.GRPCInferenceService/';
 const MODEL_READY = `${SERVICE}ModelReady`;
 const MODEL_STREAM_INFER = `${SERVICE}ModelStreamInfer`;
 const INFERENCE_METHODS = new Set([`${SERVICE}ModelInfer`, MODEL_STREAM_INFER]);
+
+/** gRPC status names by code (`OK`, `RESOURCE_EXHAUSTED`, ...), for metrics and audit. */
+const GRPC_STATUS_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
+  Object.entries(status).filter(([, code]) => typeof code === 'number').map(([name, code]) => [code as number, name]),
+);
 
 /** Encoded `priority` parameters, one per level, built once. */
 const priorityParameters = new Map<number, Buffer>();
@@ -42,6 +48,9 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
   let admitted: Admission | null = null;
   let inferences = 1;
   const startedMs = Date.now();
+  const startedAt = performance.now();
+  /** The status of an answer the routing layer gave itself (no instance involved), else null. */
+  let ownAnswer: status | null = null;
 
   const targetOf = (instance: TritonInstance): CallTarget => {
     chosen = instance;
@@ -74,12 +83,38 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
   // A call refused or cut before it reached an instance still releases its admission.
   stream.once('close', () => { if (chosen === null) settle(0, 0, true); });
 
+  const ended = (summary: CallSummary): void => {
+    const code = ownAnswer ?? summary.status;
+    const who = principal as Principal | null;
+    const read = peek as InferRequestPeek | null;
+    options.observer.observe({
+      protocol: 'grpc',
+      rpc: path.slice(SERVICE.length),
+      tenantId: who?.tenantId ?? null,
+      keyId: who?.keyId ?? null,
+      model: read?.modelName ?? '',
+      version: read?.modelVersion ?? '',
+      requestId: requestIdOf(headers['x-request-id']),
+      code: GRPC_STATUS_NAMES[code] ?? String(code),
+      failed: code !== status.OK,
+      refusedBy: summary.refusedBy,
+      latencyMs: performance.now() - startedAt,
+      upstreamMs: summary.upstreamMs,
+      instance: (chosen as TritonInstance | null)?.address ?? null,
+      bytesIn: summary.bytesIn,
+      bytesOut: summary.bytesOut,
+      startedMs,
+    });
+  };
+
   return {
+    ...(inference ? { ended } : {}),
     needsFirstMessage: true,
     choose: (first: FirstMessage | null, clientEnded: boolean) => {
       const message = first as FirstMessage;
       if (clientEnded && message.byteLength === 0) {
         // A stream may carry no message at all; a unary call must carry one.
+        ownAnswer = path === MODEL_STREAM_INFER ? status.OK : status.INVALID_ARGUMENT;
         if (path === MODEL_STREAM_INFER) replyStatus(stream, status.OK, '');
         else replyStatus(stream, status.INVALID_ARGUMENT, 'the call carried no request message');
         return Promise.resolve(null);
@@ -108,6 +143,7 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
           const inferenceDeadlineMs = inference ? grpcDeadlineMs(headers['grpc-timeout'], startedMs) : null;
           return options.router.routeAfterRefresh(read, immediate, inferenceDeadlineMs).then(targetOf, (error: unknown) => {
             if (path === MODEL_READY && error instanceof TriageError) {
+              ownAnswer = status.OK;
               replyEmptyMessage(stream);
               return null;
             }

@@ -25,6 +25,18 @@ export interface CallTarget {
   finished(result: CallResult): void;
 }
 
+/** How a call ended as the client saw it: reported once, when the client's stream closes. */
+export interface CallSummary {
+  /** The gRPC status the client got (CANCELLED when the client went away first). */
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Milliseconds from opening the upstream stream to its close, or null when none was opened. */
+  readonly upstreamMs: number | null;
+  /** The quota that refused the call, or null. */
+  readonly refusedBy: string | null;
+}
+
 export interface CallRouting {
   /**
    * Chooses the target once enough of the first message has arrived (`first` is null for
@@ -37,6 +49,8 @@ export interface CallRouting {
   /** The target could not be reached (nothing was sent to it): another target to try once, or null. */
   unreachable(target: CallTarget, reason: string): CallTarget | null;
   readonly needsFirstMessage: boolean;
+  /** Told once how the call ended, when the client's stream closes (for metrics and audit). */
+  ended?(summary: CallSummary): void;
 }
 
 export interface CallLimits {
@@ -55,6 +69,8 @@ export interface CallFailure {
   readonly message: string;
   /** Metadata to send with the status (e.g. retry-after-ms). */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The quota that refused the call, when a quota did. */
+  readonly refusedBy?: string;
 }
 
 const END_STREAM = constants.NGHTTP2_FLAG_END_STREAM;
@@ -84,6 +100,9 @@ export class ProxiedCall {
   private bytesIn = 0;
   private bytesOut = 0;
   private finalStatus: number = status.UNKNOWN;
+  private refusedBy: string | null = null;
+  private upstreamOpenedAt = -1;
+  private upstreamMs: number | null = null;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -132,9 +151,21 @@ export class ProxiedCall {
   }
 
   private onClientClose(): void {
-    if (!this.finished) this.finished = true;
+    if (!this.finished) {
+      this.finished = true;
+      // The client went away before its answer (a routing layer that answered itself set its own status).
+      if (this.finalStatus === status.UNKNOWN && this.upstream !== null) this.finalStatus = status.CANCELLED;
+    }
     const upstream = this.upstream;
     if (upstream !== null && !upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
+    if (this.upstreamOpenedAt >= 0 && this.upstreamMs === null) this.upstreamMs = performance.now() - this.upstreamOpenedAt;
+    this.routingPolicy.ended?.({
+      status: this.finalStatus,
+      bytesIn: this.upstream === null ? this.first.byteLength : this.bytesIn,
+      bytesOut: this.bytesOut,
+      upstreamMs: this.upstreamMs,
+      refusedBy: this.refusedBy,
+    });
   }
 
   private route(): void {
@@ -192,6 +223,7 @@ export class ProxiedCall {
       return;
     }
     target.started();
+    this.upstreamOpenedAt = performance.now();
     this.upstream = upstream;
     if (target.appendToMessages !== null) this.appender = new MessageAppender(target.appendToMessages);
     upstream.on('response', (headers: IncomingHttpHeaders, flags: number) => this.onUpstreamResponse(headers, flags));
@@ -203,6 +235,7 @@ export class ProxiedCall {
     upstream.on('end', () => this.onUpstreamEnd());
     upstream.on('error', () => { /* 'close' follows */ });
     upstream.on('close', () => {
+      this.upstreamMs = performance.now() - this.upstreamOpenedAt;
       this.onUpstreamClose(target);
       target.finished({ bytesIn: this.bytesIn, bytesOut: this.bytesOut, status: this.finalStatus });
     });
@@ -256,6 +289,7 @@ export class ProxiedCall {
     if (this.finished && this.stream.headersSent) return;
     this.finished = true;
     this.finalStatus = failure.code;
+    this.refusedBy = failure.refusedBy ?? null;
     const upstream = this.upstream;
     if (upstream !== null && !upstream.closed) upstream.close(constants.NGHTTP2_CANCEL);
     if (!this.stream.headersSent) {

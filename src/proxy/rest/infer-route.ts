@@ -10,6 +10,8 @@ import { sendRestError } from './rest-error';
 import { abortWhenClientLeaves, modelOf } from './rest-reply';
 import { principalOf } from './rest-authentication';
 import { routedCall } from './routed-call';
+import { restInferenceNotes } from './rest-inference-observation';
+import { QuotaRefusal } from '../../tenancy/quota-refusal';
 
 /**
  * POST /v2/models/{m}[/versions/{v}]/infer: the KServe v2 request (JSON, or JSON plus
@@ -30,6 +32,7 @@ function withPriority<T extends { parameters?: Record<string, unknown> }>(messag
 
 export function inferRoute(context: ModelRoutesContext): (request: Request, response: Response) => Promise<void> {
   return async (request, response) => {
+    const notes = restInferenceNotes(response);
     try {
       if (!Buffer.isBuffer(request.body)) throw invalid('the inference request has no body');
       const { name, version } = modelOf(request);
@@ -43,8 +46,13 @@ export function inferRoute(context: ModelRoutesContext): (request: Request, resp
       try {
         const priority = principal.quotas.priority ?? 0;
         const routed = priority > 0 ? withPriority(message, priority) : message;
-        const options = { deadline: requestDeadline(request), signal: abortWhenClientLeaves(response), inference: true };
-        inferResponse = await routedCall<ModelInferResponse>(context, 'ModelInfer', routed, options);
+        const options = { deadline: requestDeadline(request), signal: abortWhenClientLeaves(response), inference: true, servedBy: (address: string) => { notes.instance = address; } };
+        const upstreamStartedAt = performance.now();
+        try {
+          inferResponse = await routedCall<ModelInferResponse>(context, 'ModelInfer', routed, options);
+        } finally {
+          notes.upstreamMs = performance.now() - upstreamStartedAt;
+        }
       } catch (error) {
         context.tenancy.meter.record(principal.tenantId, name, { inferences, bytesIn: request.body.length, bytesOut: 0, error: true, latencyMs: Date.now() - startedMs });
         throw error;
@@ -61,6 +69,7 @@ export function inferRoute(context: ModelRoutesContext): (request: Request, resp
       for (const part of reply.parts) response.write(part);
       response.end();
     } catch (error) {
+      if (error instanceof QuotaRefusal) notes.refusedBy = error.limit;
       sendRestError(response, error, context.logger, 'infer');
     }
   };

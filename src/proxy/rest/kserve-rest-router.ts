@@ -2,6 +2,7 @@ import express, { Router as ExpressRouter, type NextFunction, type Request, type
 import { serverMetadata } from '../grpc/server-handlers';
 import type { HttpAppDependencies } from '../http-app';
 import { inferRoute } from './infer-route';
+import { observeRestInference } from './rest-inference-observation';
 import { restAuthentication } from './rest-authentication';
 import { modelConfigRoute, modelMetadataRoute, modelReadyRoute, modelStatisticsRoute, type ModelRoutesContext } from './model-routes';
 import { sendRestError } from './rest-error';
@@ -44,7 +45,7 @@ export function kserveRestRouter(dependencies: HttpAppDependencies): ExpressRout
   router.route(MODEL).get(reader, modelMetadataRoute(context)).all(methodNotAllowed('GET'));
   const body = express.raw({ type: () => true, limit: dependencies.maxMessageBytes, inflate: true });
   // The key is checked before the body is read: an unauthenticated client cannot make triage buffer a large body.
-  router.route(`${MODEL}/infer`).post(inferrer, body, inferRoute(context)).all(methodNotAllowed('POST'));
+  router.route(`${MODEL}/infer`).post(observeRestInference(dependencies.observer), inferrer, body, inferRoute(context)).all(methodNotAllowed('POST'));
   // Errors of the body parser (too large, unknown encoding, aborted) arrive here.
   router.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
     sendRestError(response, error, context.logger, 'request body');

@@ -17,6 +17,8 @@ export interface RoutedCallOptions {
   readonly signal?: AbortSignal;
   /** An inference: counts as a use of the model and may wait for its on-demand load. */
   readonly inference?: boolean;
+  /** Told the address of the instance that answered. */
+  readonly servedBy?: (address: string) => void;
 }
 
 /**
@@ -33,5 +35,6 @@ export async function routedCall<Response>(context: RoutedCallContext, method: s
   if (peek === null) throw new TriageError('INTERNAL', `the ${method} request encoded for the instance cannot be read back`);
   const callOptions = { metadata: new Metadata(), deadline: options.deadline, inference: options.inference === true, ...(options.signal === undefined ? {} : { signal: options.signal }) };
   const reply = await callUpstream(context.pool, context.router, definition.path, bytes, peek, callOptions);
+  options.servedBy?.(reply.instance.address);
   return definition.responseDeserialize(reply.response) as Response;
 }
