@@ -20,6 +20,7 @@ import type { SettingsValues } from './config/parse-settings';
 import { startLocalTriton, type RunningLocalTriton } from './local-triton/local-triton-server';
 import type { Logger } from './observability/logger';
 import { InferenceObservers } from './observability/inference-observer';
+import { TrafficRecorder } from './observability/traffic/traffic-recorder';
 import { startLocalGrpcServer } from './proxy/grpc/local-grpc-server';
 import { startFrontDoor } from './proxy/h2/h2-front-door';
 import { createHttpApp } from './proxy/http-app';
@@ -29,6 +30,9 @@ import { Router } from './proxy/router';
 import { RecencyStore } from './registry/recency-store';
 import { InstancePool } from './triton/instance-pool';
 import { TRIAGE_VERSION } from './version';
+
+/** How often each process adds its traffic counts to the dashboard's series in Redis. */
+const TRAFFIC_FLUSH_MS = 1000;
 
 export type ServeSettings = SettingsValues<typeof SERVE_SETTINGS>;
 
@@ -137,6 +141,10 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     let accepting = true;
     // How every inference call ended, fanned out to metrics, the inference audit stream and the traffic series.
     const observers = new InferenceObservers();
+    const traffic = new TrafficRecorder(tenancy.redis, (step) => tenancy.keys.traffic(step), TRAFFIC_FLUSH_MS, rootLogger.child({ component: 'traffic-series' }));
+    traffic.start();
+    started.push(() => traffic.stop());
+    observers.add(traffic);
     const local = await startLocalGrpcServer({
       address: '127.0.0.1',
       port: 0,
@@ -171,7 +179,8 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       stallTimeoutMs: settings.jobsStallTimeoutMs, owner: `${hostname()}:${process.pid}:${randomText(6)}`,
     }, rootLogger);
     started.push(() => jobRunner.stop(0));
-    const dependencies = { pool, router, tenancy, registry, jobs, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, observer: observers, accepting: () => accepting };
+    const dependencies = { pool, router, tenancy, registry, jobs, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, observer: observers, accepting: () => accepting,
+      observability: { redis: tenancy.redis, keys: tenancy.keys, pool, figures: () => null } };
     const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies), adminApiRouter(dependencies), queueDashboardRouter([jobRunner.queue], tenancy.authenticator, rootLogger)]));
     const httpPort = await listen(http, settings.listenAddress, settings.httpPort);
     logger.info({ grpcPort: grpc.port, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');
@@ -186,6 +195,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
         // Running chunks finish within the grace too (the rest are taken over by another worker once their lock expires).
         await Promise.all([controller.stop(), demand.stop(), grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs), jobRunner.stop(settings.shutdownGraceMs)]);
         await local.stop(settings.shutdownGraceMs);
+        await traffic.stop();
         router.stop();
         await pool.stop();
         await embedded?.stop();

@@ -12,19 +12,22 @@ import { jobHandlers } from './job-handlers';
 import type { Jobs } from '../jobs/jobs';
 import { tenantHandlers } from './tenant-handlers';
 import { usageHandler } from './usage-handler';
+import { observabilityHandlers, type ObservabilityHandlerDependencies } from './observability-handlers';
 
 export interface AdminApiDependencies {
   readonly tenancy: Pick<Tenancy, 'authenticator' | 'service'>;
   readonly registry: { readonly service: RegistryService; readonly store: RegistryStore };
   readonly jobs: Jobs;
+  /** The dashboard's reads: traffic series, instances and their hardware figures. */
+  readonly observability: ObservabilityHandlerDependencies;
   readonly version: string;
   readonly logger: Logger;
 }
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** Who may call a route: anyone; a key with `read` (its own tenant) or `admin`; with `jobs` (its own tenant's jobs) or `admin`; with `admin`. */
-type Access = 'public' | 'read' | 'jobs' | 'admin';
+/** Who may call a route: anyone; any valid key; a key with `read` (its own tenant) or `admin`; with `jobs` (its own tenant's jobs) or `admin`; with `admin`. */
+type Access = 'public' | 'key' | 'read' | 'jobs' | 'admin';
 
 interface AdminRoute {
   readonly method: Method;
@@ -48,9 +51,13 @@ export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRoute
   const tenants = tenantHandlers(service);
   const models = modelHandlers(dependencies.registry.service, dependencies.registry.store, service);
   const jobs = jobHandlers(dependencies.jobs, logger);
+  const observability = observabilityHandlers(dependencies.observability);
   const document = openApiDocument(dependencies.version);
   const routes: readonly AdminRoute[] = [
     { method: 'get', path: '/v1/openapi.json', access: 'public', body: false, handler: (_request, response) => { response.json(document); } },
+    { method: 'get', path: '/v1/whoami', access: 'key', body: false, handler: observability.whoami },
+    { method: 'get', path: '/v1/overview', access: 'read', body: false, handler: observability.overview },
+    { method: 'get', path: '/v1/instances', access: 'read', body: false, handler: observability.instances },
     { method: 'get', path: '/v1/tenants', access: 'read', body: false, handler: tenants.listTenants },
     { method: 'post', path: '/v1/tenants', access: 'admin', body: true, handler: tenants.createTenant },
     { method: 'get', path: '/v1/tenants/:id', access: 'read', body: false, handler: tenants.getTenant },
@@ -81,6 +88,7 @@ export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRoute
   ];
   const guards: Readonly<Record<Access, RequestHandler[]>> = {
     public: [],
+    key: [restAuthentication(authenticator, ['read', 'admin', 'infer', 'jobs'], logger)],
     // `read` first: a key holding neither is told it lacks `read`, the scope it most likely wants.
     read: [restAuthentication(authenticator, ['read', 'admin'], logger)],
     jobs: [restAuthentication(authenticator, ['jobs', 'admin'], logger)],

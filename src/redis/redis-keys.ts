@@ -24,6 +24,8 @@ export class RedisKeys {
     return model === null ? `${this.tenantScope(tenantId)}:q` : `${this.tenantScope(tenantId)}:q:m:${model}`;
   }
 
+  /** Hash: the dashboard's traffic counts of one 10 s step (see observability/traffic/traffic-fields.ts), expiring after an hour. */
+  traffic(stepSeconds: number): string { return `${this.prefix}traffic:${stepSeconds}`; }
   /** Stream of audit events (admin changes, inference metadata). */
   audit(): string { return `${this.prefix}audit`; }
   /** Hash: model name -> its registry record (JSON). Registry keys share the tag {registry}. */

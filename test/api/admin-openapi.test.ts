@@ -62,7 +62,7 @@ describe('admin API: the OpenAPI document', function () {
   });
 
   it('describes every route of the router, and no route the router does not serve', () => {
-    const router = adminApiRouter({ tenancy: api.triage.triage.tenancy, registry: api.triage.triage.registry, jobs: api.triage.triage.jobs, version: TRIAGE_VERSION, logger: silentLogger() });
+    const router = adminApiRouter({ tenancy: api.triage.triage.tenancy, registry: api.triage.triage.registry, jobs: api.triage.triage.jobs, observability: { redis: api.triage.triage.tenancy.redis, keys: api.triage.triage.tenancy.keys, pool: api.triage.triage.pool, figures: () => null }, version: TRIAGE_VERSION, logger: silentLogger() });
     // The router's layer list is express's own structure: read through a narrow type.
     const served = servedRoutes(router as unknown as Parameters<typeof servedRoutes>[0]);
     assert.ok(served.length >= 12, served.join('\n'));

@@ -1,0 +1,97 @@
+import type { Redis } from 'ioredis';
+import type { InferenceObserver, InferenceOutcome } from '../inference-observer';
+import type { Logger } from '../logger';
+import { latencyBucketOf } from './latency-buckets';
+import { ALL_SCOPE, TRAFFIC_KEEP_SECONDS, stepOf, tenantScope, trafficField } from './traffic-fields';
+
+/** Counts held for at most this many steps while Redis is unreachable; older ones are dropped. */
+const MAX_PENDING_STEPS = 60;
+
+/**
+ * The dashboard's traffic series, written by every front-door process: each inference
+ * outcome is counted in memory (no I/O on the hot path) and the counts are added to Redis
+ * (HINCRBY on the step's hash, one pipeline) every flushIntervalMs and at stop, so the
+ * overview sums every replica. A crash loses at most one interval of counts.
+ */
+export class TrafficRecorder implements InferenceObserver {
+  /** step start (s) -> field -> count */
+  private pending = new Map<number, Map<string, number>>();
+  private timer: NodeJS.Timeout | null = null;
+  private lastWarningMs = 0;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keyOf: (stepSeconds: number) => string,
+    private readonly flushIntervalMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => { void this.flush(); }, this.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  observe(outcome: InferenceOutcome): void {
+    const step = stepOf(outcome.startedMs);
+    let fields = this.pending.get(step);
+    if (fields === undefined) {
+      fields = new Map();
+      this.pending.set(step, fields);
+    }
+    const latency = `l${latencyBucketOf(outcome.latencyMs)}`;
+    this.count(fields, ALL_SCOPE, outcome, latency);
+    if (outcome.tenantId !== null) this.count(fields, tenantScope(outcome.tenantId), outcome, latency);
+  }
+
+  private count(fields: Map<string, number>, scope: string, outcome: InferenceOutcome, latency: string): void {
+    add(fields, trafficField(scope, 'r'));
+    if (outcome.failed) add(fields, trafficField(scope, 'e'));
+    if (outcome.refusedBy !== null) add(fields, trafficField(scope, 'q'));
+    add(fields, trafficField(scope, latency));
+  }
+
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const pipeline = this.redis.pipeline();
+    for (const [step, fields] of batch) {
+      const key = this.keyOf(step);
+      for (const [field, amount] of fields) pipeline.hincrby(key, field, amount);
+      pipeline.expire(key, TRAFFIC_KEEP_SECONDS);
+    }
+    try {
+      const replies = (await pipeline.exec()) ?? [];
+      const failed = replies.find(([error]) => error !== null);
+      if (failed !== undefined) throw failed[0] as Error;
+    } catch (error) {
+      this.keep(batch);
+      const now = Date.now();
+      if (now - this.lastWarningMs > 60_000) {
+        this.lastWarningMs = now;
+        this.logger.warn({ reason: (error as Error).message }, 'traffic series not written yet (Redis unreachable); will retry');
+      }
+    }
+  }
+
+  /** Puts counts that could not be written back, newest steps first, within MAX_PENDING_STEPS. */
+  private keep(batch: Map<number, Map<string, number>>): void {
+    for (const [step, fields] of batch) {
+      const current = this.pending.get(step) ?? new Map<string, number>();
+      for (const [field, amount] of fields) current.set(field, (current.get(field) ?? 0) + amount);
+      this.pending.set(step, current);
+    }
+    const steps = [...this.pending.keys()].sort((a, b) => b - a);
+    for (const old of steps.slice(MAX_PENDING_STEPS)) this.pending.delete(old);
+  }
+}
+
+function add(fields: Map<string, number>, field: string): void {
+  fields.set(field, (fields.get(field) ?? 0) + 1);
+}
