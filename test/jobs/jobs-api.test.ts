@@ -114,6 +114,25 @@ describe('jobs API: create, read, cancel (real Redis, local-triton, triage)', fu
       assert.notEqual(theirs.body?.['id'], first.body?.['id']);
       assert.equal((await createJsonl(tenant.key, rows, 'simple', { 'idempotency-key': 'bad key with spaces' })).status, 400);
     });
+
+    it('Idempotency-Key: the entry of a job gone past retention is pruned by a later create, and the key makes a new job', async () => {
+      const rows = [simpleRow('p-1')];
+      const owner = await api.tenant();
+      const gone = await createJsonl(owner.key, rows, 'simple', { 'idempotency-key': 'expired-upload' });
+      assert.equal(gone.status, 201, gone.text);
+      const goneId = gone.body?.['id'] as string;
+      const hash = keys().tenantJobIdempotency(owner.id);
+      assert.equal(await redis().hget(hash, 'expired-upload'), goneId);
+      // Retention ends the way it does in production: the record's key expires (nobody deletes the entry).
+      await redis().del(keys().job(goneId));
+      const next = await createJsonl(owner.key, rows, 'simple', { 'idempotency-key': 'another-upload' });
+      assert.equal(next.status, 201, next.text);
+      assert.equal(await redis().hget(hash, 'expired-upload'), null, 'the stale entry was pruned');
+      assert.equal(await redis().hget(hash, 'another-upload'), next.body?.['id'], 'the live entry stays');
+      const reused = await createJsonl(owner.key, rows, 'simple', { 'idempotency-key': 'expired-upload' });
+      assert.equal(reused.status, 201);
+      assert.notEqual(reused.body?.['id'], goneId);
+    });
   });
 
   describe('refusals write nothing', () => {

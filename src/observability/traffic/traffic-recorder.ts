@@ -1,8 +1,28 @@
 import type { Redis } from 'ioredis';
 import type { InferenceObserver, InferenceOutcome } from '../inference-observer';
 import type { Logger } from '../logger';
-import { latencyBucketOf } from './latency-buckets';
+import { LATENCY_BOUNDS_MS, latencyBucketOf } from './latency-buckets';
 import { ALL_SCOPE, TRAFFIC_KEEP_SECONDS, stepOf, tenantScope, trafficField } from './traffic-fields';
+
+/** The field names of one scope, built once (no string building per call). */
+interface ScopeFields {
+  readonly requests: string;
+  readonly errors: string;
+  readonly quotaRejections: string;
+  readonly latency: readonly string[];
+}
+
+function scopeFields(scope: string): ScopeFields {
+  return {
+    requests: trafficField(scope, 'r'),
+    errors: trafficField(scope, 'e'),
+    quotaRejections: trafficField(scope, 'q'),
+    latency: Array.from({ length: LATENCY_BOUNDS_MS.length + 1 }, (_unused, index) => trafficField(scope, `l${index}`)),
+  };
+}
+
+/** Tenants whose field names are cached; beyond, names are built per call (still correct). */
+const MAX_CACHED_SCOPES = 10_000;
 
 /** Counts held for at most this many steps while Redis is unreachable; older ones are dropped. */
 const MAX_PENDING_STEPS = 60;
@@ -18,6 +38,8 @@ export class TrafficRecorder implements InferenceObserver {
   private pending = new Map<number, Map<string, number>>();
   private timer: NodeJS.Timeout | null = null;
   private lastWarningMs = 0;
+  private readonly everyCall = scopeFields(ALL_SCOPE);
+  private readonly tenantFields = new Map<string, ScopeFields>();
 
   constructor(
     private readonly redis: Redis,
@@ -44,16 +66,18 @@ export class TrafficRecorder implements InferenceObserver {
       fields = new Map();
       this.pending.set(step, fields);
     }
-    const latency = `l${latencyBucketOf(outcome.latencyMs)}`;
-    this.count(fields, ALL_SCOPE, outcome, latency);
-    if (outcome.tenantId !== null) this.count(fields, tenantScope(outcome.tenantId), outcome, latency);
+    const bucket = latencyBucketOf(outcome.latencyMs);
+    count(fields, this.everyCall, outcome, bucket);
+    if (outcome.tenantId !== null) count(fields, this.fieldsOf(outcome.tenantId), outcome, bucket);
   }
 
-  private count(fields: Map<string, number>, scope: string, outcome: InferenceOutcome, latency: string): void {
-    add(fields, trafficField(scope, 'r'));
-    if (outcome.failed) add(fields, trafficField(scope, 'e'));
-    if (outcome.refusedBy !== null) add(fields, trafficField(scope, 'q'));
-    add(fields, trafficField(scope, latency));
+  private fieldsOf(tenantId: string): ScopeFields {
+    let names = this.tenantFields.get(tenantId);
+    if (names === undefined) {
+      names = scopeFields(tenantScope(tenantId));
+      if (this.tenantFields.size < MAX_CACHED_SCOPES) this.tenantFields.set(tenantId, names);
+    }
+    return names;
   }
 
   async flush(): Promise<void> {
@@ -90,6 +114,13 @@ export class TrafficRecorder implements InferenceObserver {
     const steps = [...this.pending.keys()].sort((a, b) => b - a);
     for (const old of steps.slice(MAX_PENDING_STEPS)) this.pending.delete(old);
   }
+}
+
+function count(fields: Map<string, number>, names: ScopeFields, outcome: InferenceOutcome, bucket: number): void {
+  add(fields, names.requests);
+  if (outcome.failed) add(fields, names.errors);
+  if (outcome.refusedBy !== null) add(fields, names.quotaRejections);
+  add(fields, names.latency[bucket] as string);
 }
 
 function add(fields: Map<string, number>, field: string): void {
