@@ -20,15 +20,19 @@ import type { SettingsValues } from './config/parse-settings';
 import { startLocalTriton, type RunningLocalTriton } from './local-triton/local-triton-server';
 import type { Logger } from './observability/logger';
 import { InferenceObservers } from './observability/inference-observer';
+import { startMetrics } from './observability/metrics/start-metrics';
+import { InferenceAudit } from './observability/inference-audit';
 import { TrafficRecorder } from './observability/traffic/traffic-recorder';
 import { startLocalGrpcServer } from './proxy/grpc/local-grpc-server';
 import { startFrontDoor } from './proxy/h2/h2-front-door';
+import { dashboardRouter } from './dashboard/dashboard-router';
 import { createHttpApp } from './proxy/http-app';
 import { kserveRestRouter } from './proxy/rest/kserve-rest-router';
 import { startModelDemand } from './proxy/model-demand';
 import { Router } from './proxy/router';
 import { RecencyStore } from './registry/recency-store';
 import { InstancePool } from './triton/instance-pool';
+import type { TritonMetricsScrape } from './triton/triton-metrics-scrape';
 import { TRIAGE_VERSION } from './version';
 
 /** How often each process adds its traffic counts to the dashboard's series in Redis. */
@@ -55,6 +59,8 @@ export interface RunningTriage {
   readonly embedded: RunningLocalTriton | null;
   readonly pool: InstancePool;
   readonly router: Router;
+  /** Triton's own metrics, scraped from every instance: latest(address) gives one instance's GPU, memory and model figures. */
+  readonly tritonMetrics: TritonMetricsScrape;
   /** Graceful: stop taking requests, let those in flight finish (bounded), release everything. Idempotent. */
   stop(): Promise<void>;
 }
@@ -85,6 +91,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       keyCacheTtlMs: settings.keyCacheTtlMs,
       usageFlushMs: settings.usageFlushMs,
       processId: `${hostname()}:${process.pid}:${randomText(6)}`,
+      auditMaxEntries: settings.auditMaxEntries,
     }, rootLogger);
     started.push(() => tenancy.stop());
     const registry = await startRegistry({
@@ -93,7 +100,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       repository: resolve(settings.modelRepository),
       stagingDir: settings.stagingDir === '' ? join(resolve(settings.dataDir), 'staging') : resolve(settings.stagingDir),
       archiveLimits: DEFAULT_ARCHIVE_LIMITS,
-      auditMaxEntries: settings.auditMaxEntries,
+      audit: tenancy.audit,
       undeployTimeoutMs: settings.undeployTimeoutMs,
     }, rootLogger);
     const targets = settings.tritonUrls;
@@ -101,7 +108,8 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       modelRepository: settings.modelRepository,
       grpcAddress: '127.0.0.1',
       grpcPort: 0,
-      metricsPort: -1,
+      // Its Triton metrics on a free port, scraped like a real instance's (unless scraping is off).
+      metricsPort: settings.tritonMetricsPort === -1 ? -1 : 0,
       modelControlMode: 'explicit',
       loadModels: ['*'],
       strictReadiness: false,
@@ -145,6 +153,24 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     traffic.start();
     started.push(() => traffic.stop());
     observers.add(traffic);
+    // The inference audit stream: metadata of every call (never a payload), buffered and written every 250 ms.
+    const inferenceAudit = settings.auditInferences === 'on' ? new InferenceAudit(tenancy.redis, {
+      streamKey: tenancy.keys.inferenceAudit(), retentionMs: settings.auditInferenceRetentionMs, maxEntries: settings.auditInferenceMaxEntries,
+    }, rootLogger.child({ component: 'inference-audit' })) : null;
+    if (inferenceAudit !== null) {
+      inferenceAudit.start();
+      started.push(() => inferenceAudit.stop());
+      observers.add(inferenceAudit);
+    }
+    // Prometheus metrics (GET /metrics), observing before the front doors open so that every call is counted.
+    // The job figures read the chunk queue, which starts further down.
+    let chunkQueue: JobRunner['queue'] | null = null;
+    const metrics = startMetrics({
+      pool, registryStore: registry.store, redis: tenancy.redis, keys: tenancy.keys, jobQueue: () => chunkQueue, logger: rootLogger,
+      tritonMetricsPorts: new Map<string, number>(embedded !== null && embedded.metricsPort !== null ? [[`127.0.0.1:${embedded.grpcPort}`, embedded.metricsPort]] : []),
+    }, settings);
+    started.push(() => metrics.stop());
+    observers.add(metrics.observer);
     const local = await startLocalGrpcServer({
       address: '127.0.0.1',
       port: 0,
@@ -170,18 +196,20 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     started.push(() => grpc.stop(0));
     // Batch jobs, the API side (create, read, cancel); the workers are wired next to it.
     const jobs = createJobs({
-      redis: tenancy.redis, keys: tenancy.keys, payloadKeys: jobKeys, pool, tenants: tenancy.service,
+      redis: tenancy.redis, keys: tenancy.keys, payloadKeys: jobKeys, pool, tenants: tenancy.service, audit: tenancy.audit,
       chunkRows: settings.jobsChunkRows, maxRows: settings.jobsMaxRows, maxBodyBytes: settings.jobsMaxBodyBytes,
     });
     const jobRunner = await startJobRunner({
       redisUrl: embeddedRedis?.url ?? settings.redisUrl, keys: tenancy.keys, cipher: new PayloadCipher([...jobKeys]), pool, router,
       concurrency: settings.jobsConcurrency, globalConcurrency: settings.jobsGlobalConcurrency, retentionMs: settings.jobsRetentionMs,
       stallTimeoutMs: settings.jobsStallTimeoutMs, owner: `${hostname()}:${process.pid}:${randomText(6)}`,
+      onRowsDone: (completed, failed) => metrics.countJobRows(completed, failed),
     }, rootLogger);
     started.push(() => jobRunner.stop(0));
+    chunkQueue = jobRunner.queue;
     const dependencies = { pool, router, tenancy, registry, jobs, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, observer: observers, accepting: () => accepting,
-      observability: { redis: tenancy.redis, keys: tenancy.keys, pool, figures: () => null } };
-    const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies), adminApiRouter(dependencies), queueDashboardRouter([jobRunner.queue], tenancy.authenticator, rootLogger)]));
+      observability: { redis: tenancy.redis, keys: tenancy.keys, pool, figures: (address: string) => metrics.scraper.latest(address) } };
+    const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies), adminApiRouter(dependencies), queueDashboardRouter([jobRunner.queue], tenancy.authenticator, rootLogger), metrics.router, dashboardRouter(rootLogger)]));
     const httpPort = await listen(http, settings.listenAddress, settings.httpPort);
     logger.info({ grpcPort: grpc.port, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');
 
@@ -196,6 +224,9 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
         await Promise.all([controller.stop(), demand.stop(), grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs), jobRunner.stop(settings.shutdownGraceMs)]);
         await local.stop(settings.shutdownGraceMs);
         await traffic.stop();
+        // After the front doors drained: the last calls' entries are written before Redis is closed.
+        await inferenceAudit?.stop();
+        await metrics.stop();
         router.stop();
         await pool.stop();
         await embedded?.stop();
@@ -205,7 +236,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       })();
       return stopping;
     };
-    return { grpcPort: grpc.port, httpPort, embedded, pool, router, tenancy, registry, jobs, jobRunner, controller, embeddedRedis, generatedAdminKey, stop };
+    return { grpcPort: grpc.port, httpPort, embedded, pool, router, tritonMetrics: metrics.scraper, tenancy, registry, jobs, jobRunner, controller, embeddedRedis, generatedAdminKey, stop };
   } catch (error) {
     await undo();
     throw error;

@@ -12,10 +12,11 @@ import { jobHandlers } from './job-handlers';
 import type { Jobs } from '../jobs/jobs';
 import { tenantHandlers } from './tenant-handlers';
 import { usageHandler } from './usage-handler';
+import { auditHandler } from './audit-handlers';
 import { observabilityHandlers, type ObservabilityHandlerDependencies } from './observability-handlers';
 
 export interface AdminApiDependencies {
-  readonly tenancy: Pick<Tenancy, 'authenticator' | 'service'>;
+  readonly tenancy: Pick<Tenancy, 'authenticator' | 'service' | 'auditReader'>;
   readonly registry: { readonly service: RegistryService; readonly store: RegistryStore };
   readonly jobs: Jobs;
   /** The dashboard's reads: traffic series, instances and their hardware figures. */
@@ -26,8 +27,8 @@ export interface AdminApiDependencies {
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-/** Who may call a route: anyone; any valid key; a key with `read` (its own tenant) or `admin`; with `jobs` (its own tenant's jobs) or `admin`; with `admin`. */
-type Access = 'public' | 'key' | 'read' | 'jobs' | 'admin';
+/** Who may call a route: anyone; any valid key; a key with `read` (its own tenant) or `admin`; with `jobs` (its own tenant's jobs) or `admin`; with `jobs`, `read` or `admin` (job records, no rows); with `admin`. */
+type Access = 'public' | 'key' | 'read' | 'jobs' | 'job-read' | 'admin';
 
 interface AdminRoute {
   readonly method: Method;
@@ -40,7 +41,7 @@ interface AdminRoute {
 
 /**
  * The admin API under /v1 (snake_case JSON): tenants, their API keys and quotas, usage
- * and its billing CSV, the model registry, batch jobs, and the OpenAPI document describing
+ * and its billing CSV, the audit log, the model registry, batch jobs, and the OpenAPI document describing
  * all of it. Errors answer `{"error": message}` like the rest of the HTTP port, with the
  * status of the error's code. The key is checked before a body is read; JSON bodies are
  * capped at 1 MiB (streamed bodies by their handler).
@@ -69,6 +70,7 @@ export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRoute
     { method: 'get', path: '/v1/tenants/:id/quotas', access: 'read', body: false, handler: tenants.getQuotas },
     { method: 'put', path: '/v1/tenants/:id/quotas', access: 'admin', body: true, handler: tenants.setQuotas },
     { method: 'get', path: '/v1/usage', access: 'read', body: false, handler: usageHandler(service) },
+    { method: 'get', path: '/v1/audit', access: 'read', body: false, handler: auditHandler(dependencies.tenancy.auditReader) },
     { method: 'get', path: '/v1/models', access: 'read', body: false, handler: models.listModels },
     { method: 'post', path: '/v1/models', access: 'admin', body: 'stream', handler: models.createModel },
     { method: 'get', path: '/v1/models/:name', access: 'read', body: false, handler: models.getModel },
@@ -80,8 +82,9 @@ export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRoute
     { method: 'post', path: '/v1/models/:name/deploy', access: 'admin', body: true, handler: models.deploy },
     { method: 'post', path: '/v1/models/:name/undeploy', access: 'admin', body: false, handler: models.undeploy },
     { method: 'post', path: '/v1/jobs', access: 'jobs', body: 'stream', handler: jobs.createJob },
-    { method: 'get', path: '/v1/jobs', access: 'jobs', body: false, handler: jobs.listJobs },
-    { method: 'get', path: '/v1/jobs/:id', access: 'jobs', body: false, handler: jobs.getJob },
+    // A job's record holds counts and timestamps, never rows: `read` keys see them too (the dashboard); results and errors hold data and stay `jobs`/`admin`.
+    { method: 'get', path: '/v1/jobs', access: 'job-read', body: false, handler: jobs.listJobs },
+    { method: 'get', path: '/v1/jobs/:id', access: 'job-read', body: false, handler: jobs.getJob },
     { method: 'get', path: '/v1/jobs/:id/results', access: 'jobs', body: false, handler: jobs.results },
     { method: 'get', path: '/v1/jobs/:id/errors', access: 'jobs', body: false, handler: jobs.errors },
     { method: 'post', path: '/v1/jobs/:id/cancel', access: 'jobs', body: false, handler: jobs.cancelJob },
@@ -92,6 +95,7 @@ export function adminApiRouter(dependencies: AdminApiDependencies): ExpressRoute
     // `read` first: a key holding neither is told it lacks `read`, the scope it most likely wants.
     read: [restAuthentication(authenticator, ['read', 'admin'], logger)],
     jobs: [restAuthentication(authenticator, ['jobs', 'admin'], logger)],
+    'job-read': [restAuthentication(authenticator, ['jobs', 'read', 'admin'], logger)],
     admin: [restAuthentication(authenticator, ['admin'], logger)],
   };
   const body = jsonBody();

@@ -1,6 +1,7 @@
 import { SCOPES } from '../tenancy/tenancy-records';
 import { MODEL_PATHS, MODEL_SCHEMAS } from './openapi-models';
 import { JOB_PATHS, JOB_SCHEMAS } from './openapi-jobs';
+import { AUDIT_PATHS, AUDIT_SCHEMAS } from './openapi-audit';
 import { OBSERVABILITY_PATHS, OBSERVABILITY_SCHEMAS } from './openapi-observability';
 import { body, created, json, nullable, ok, operation, READ_ERRORS, ref, WRITE_ERRORS, type Json } from './openapi-parts';
 import { USAGE_CSV_COLUMNS } from './usage-csv';
@@ -158,10 +159,11 @@ export function openApiDocument(version: string): Json {
       },
       ...MODEL_PATHS,
       ...JOB_PATHS,
+      ...AUDIT_PATHS,
       ...OBSERVABILITY_PATHS,
     },
     components: {
-      schemas: { ...SCHEMAS, ...MODEL_SCHEMAS, ...JOB_SCHEMAS, ...OBSERVABILITY_SCHEMAS },
+      schemas: { ...SCHEMAS, ...MODEL_SCHEMAS, ...JOB_SCHEMAS, ...AUDIT_SCHEMAS, ...OBSERVABILITY_SCHEMAS },
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'authorization: Bearer <key>' },
         apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },

@@ -21,6 +21,9 @@ const JOB_ERRORS = {
   429: error('A batch quota of the tenant: max_queued_jobs (QUOTA_EXCEEDED), max_rows_per_job, daily_batch_rows or the server\'s --jobs-max-rows (BUDGET_EXHAUSTED). The message names the limit; nothing was created.'),
 } as const satisfies Record<string, Json>;
 
+/** The job records (counts and timestamps, no rows) are readable by `read` keys too: the dashboard shows them. */
+const RECORD_ACCESS: Json = { description: 'Needs the `jobs` or `read` scope (the key\'s tenant\'s jobs) or `admin` (every job).' };
+
 function jobsOperation(summary: string, success: Record<string, Json>, errors: readonly (ErrorStatus | 429)[], extra: Json = {}): Json {
   const responses: Record<string, Json> = { ...success };
   for (const status of errors) responses[String(status)] = JOB_ERRORS[status];
@@ -144,6 +147,7 @@ export const JOB_PATHS: Record<string, Json> = {
       },
     }),
     get: jobsOperation('List jobs, newest first.', ok('The jobs.', { type: 'object', required: ['jobs'], properties: { jobs: { type: 'array', items: ref('Job') } } }), [400, 401, 403, 404, 503], {
+      ...RECORD_ACCESS,
       parameters: [
         { name: 'tenant', in: 'query', schema: { type: 'string' }, description: 'Admin keys: only this tenant\'s jobs (default: every tenant\'s). A tenant\'s key: only its own tenant.' },
         { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_LIST }, description: 'Default 100.' },
@@ -152,7 +156,7 @@ export const JOB_PATHS: Record<string, Json> = {
   },
   '/v1/jobs/{id}': {
     parameters: [JOB_ID],
-    get: jobsOperation('Get a job: status, request_counts, progress (rate, ETA), timestamps.', JOB, [401, 403, 404, 503]),
+    get: jobsOperation('Get a job: status, request_counts, progress (rate, ETA), timestamps.', JOB, [401, 403, 404, 503], RECORD_ACCESS),
   },
   '/v1/jobs/{id}/results': {
     parameters: [JOB_ID],

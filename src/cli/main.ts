@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { processEnvironment } from '../config/process-environment';
+import { auditCommand } from './audit-command';
 import { inferCommand } from './infer-command';
 import { jobsCommand } from './jobs-command';
 import { keysCommand } from './keys-command';
@@ -23,6 +24,7 @@ export async function runCli(argv: readonly string[], env: Readonly<Record<strin
     .addCommand(tenantsCommand(env))
     .addCommand(keysCommand(env))
     .addCommand(quotasCommand(env))
-    .addCommand(usageCommand(env));
+    .addCommand(usageCommand(env))
+    .addCommand(auditCommand(env));
   await program.parseAsync([...argv]);
 }

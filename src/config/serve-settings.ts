@@ -5,6 +5,7 @@ import { parseTritonTargets, type TritonTargets } from './triton-targets';
 import { TriageError } from '../errors/triage-error';
 import type { RedisDownPolicy } from '../tenancy/quota-admission';
 import { parsePayloadKeys, type PayloadKey } from '../jobs/payload-cipher';
+import { ALL_ROLES, parseRoles, type Roles } from './roles';
 
 function parseRedisUrl(raw: string, source: string): string {
   const text = raw.trim();
@@ -54,8 +55,21 @@ function parseLargeSize(raw: string, source: string): number {
   return bytes;
 }
 
+/** Triton's metrics port: 1 to 65535, or -1 for no scraping. */
+function parseScrapePort(raw: string, source: string): number {
+  const text = raw.trim();
+  const port = /^-?[0-9]+$/.test(text) ? Number(text) : NaN;
+  if (port !== -1 && !(Number.isInteger(port) && port >= 1 && port <= 65535)) {
+    throw new TriageError('CONFIG_INVALID', `${source} must be a port number from 1 to 65535, or -1 to scrape no Triton metrics, got '${raw}'`);
+  }
+  return port;
+}
+
 /** Settings of `triage serve`. */
 export const SERVE_SETTINGS = {
+  roles: customSetting<Roles>('roles', 'TRIAGE_ROLES', ALL_ROLES, 'proxy,api,worker,controller',
+    'What this process runs: proxy (gRPC port, KServe REST), api (admin API, dashboard), worker (batch jobs), controller (deployments; one active by lease). Every role serves /healthz, /readyz and /metrics.',
+    parseRoles),
   listenAddress: stringSetting('listen-address', 'TRIAGE_LISTEN_ADDRESS', '0.0.0.0', 'Address the gRPC and HTTP servers bind.'),
   grpcPort: portSetting('grpc-port', 'TRIAGE_GRPC_PORT', 8001, 'gRPC port: inference.GRPCInferenceService and grpc.health.v1.Health, as Triton\'s.'),
   httpPort: portSetting('http-port', 'TRIAGE_HTTP_PORT', 8000, 'HTTP port: KServe v2 REST (/v2/...), /healthz and /readyz.'),
@@ -85,7 +99,13 @@ export const SERVE_SETTINGS = {
   usageFlushMs: durationSetting('usage-flush', 'TRIAGE_USAGE_FLUSH_MS', 1000, 'How often usage counts are added to Redis.', 50),
   stagingDir: customSetting<string>('staging-dir', 'TRIAGE_STAGING_DIR', '', '(--data-dir/staging)',
     'Where uploads are unpacked and checked before one rename moves them into --model-repository: must be on the same filesystem.', (raw) => raw.trim()),
-  auditMaxEntries: integerSetting('audit-max-entries', 'TRIAGE_AUDIT_MAX_ENTRIES', 1_000_000, 'The audit stream keeps about this many newest events.', 1000, 1_000_000_000),
+  auditMaxEntries: integerSetting('audit-max-entries', 'TRIAGE_AUDIT_MAX_ENTRIES', 1_000_000, 'The audit stream of admin changes keeps about this many newest events.', 1000, 1_000_000_000),
+  auditInferences: choiceSetting<'on' | 'off'>('audit-inferences', 'TRIAGE_AUDIT_INFERENCES', ['on', 'off'], 'on',
+    'on: the metadata of every inference call (tenant, model, status, latency, bytes; never a payload) goes to the inference audit stream.'),
+  auditInferenceRetentionMs: customSetting<number>('audit-inference-retention', 'TRIAGE_AUDIT_INFERENCE_RETENTION', 7 * 86_400_000, '7d',
+    'How long inference audit entries are kept (30d, 12h, 90m, or ms); older ones are trimmed as new ones arrive.', parseLongDuration),
+  auditInferenceMaxEntries: integerSetting('audit-inference-max-entries', 'TRIAGE_AUDIT_INFERENCE_MAX_ENTRIES', 5_000_000,
+    'The inference audit stream keeps at most about this many newest entries, whatever their age.', 1000, 1_000_000_000),
   undeployTimeoutMs: durationSetting('undeploy-timeout', 'TRIAGE_UNDEPLOY_TIMEOUT_MS', 30_000, 'How long deleting a deployed model waits for the instances to unload it.', 0),
   controllerLeaseTtlMs: durationSetting('controller-lease-ttl', 'TRIAGE_CONTROLLER_LEASE_TTL_MS', 10_000,
     'The deployment controller\'s leader lease: one triage process reconciles deployments; when it dies, another takes over within this long.', 300),
@@ -119,5 +139,12 @@ export const SERVE_SETTINGS = {
     'Chunks of batch jobs in flight over all workers together; the fair dispatcher keeps at most twice this many queued.', 1, 10_000),
   jobsStallTimeoutMs: durationSetting('jobs-stall-timeout', 'TRIAGE_JOBS_STALL_TIMEOUT_MS', 30_000,
     'A chunk whose worker died (or hung) is taken over by another worker after this long.', 1000),
+  metricsKey: customSetting<string>('metrics-key', 'TRIAGE_METRICS_KEY', '', '(none: open)',
+    'When set, GET /metrics on the HTTP port requires authorization: Bearer <this key>. Empty: open to scrapers, as Triton\'s metrics port.', (raw) => raw.trim()),
+  metricsTenantLabelLimit: integerSetting('metrics-tenant-label-limit', 'TRIAGE_METRICS_TENANT_LABEL_LIMIT', 0,
+    'Inference metrics get a tenant label for the first N tenants seen (later ones count as tenant="other"). 0: no tenant label.', 0, 10_000),
+  tritonMetricsPort: customSetting<number>('triton-metrics-port', 'TRIAGE_TRITON_METRICS_PORT', 8002, '8002',
+    'Port of Triton\'s own Prometheus metrics on each instance\'s host, scraped and re-exported on /metrics (-1: not scraped).', parseScrapePort),
+  tritonMetricsIntervalMs: durationSetting('triton-metrics-interval', 'TRIAGE_TRITON_METRICS_INTERVAL_MS', 10_000, 'How often each instance\'s Triton metrics are scraped.', 100),
   logLevel: choiceSetting<LogLevel>('log-level', 'TRIAGE_LOG_LEVEL', LOG_LEVELS, 'info', 'Log level (JSON logs on stdout).'),
 };

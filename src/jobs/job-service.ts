@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { TriageError } from '../errors/triage-error';
+import type { AuditLog } from '../observability/audit-log';
 import { ADMIN_TENANT_ID, type Principal } from '../tenancy/tenancy-records';
 import type { TenancyService } from '../tenancy/tenancy-service';
 import type { JobIdempotency } from './job-idempotency';
@@ -20,6 +21,8 @@ export interface JobServiceDependencies {
   readonly gate: JobQuotaGate;
   readonly idempotency: JobIdempotency;
   readonly tenants: Pick<TenancyService, 'listTenants'>;
+  /** Creations and cancellations are audited (ids, model, counts; never a row). */
+  readonly audit: Pick<AuditLog, 'record'>;
   readonly nowMs?: () => number;
 }
 
@@ -75,6 +78,9 @@ export class JobService {
       allowance,
       body: request.body,
     });
+    if (!replayed) {
+      await this.dependencies.audit.record({ actor: actorOf(principal), action: 'job.create', target: `job/${record.id}`, tenantId: record.tenant_id, model: record.model, before: null, after: jobSummary(record) });
+    }
     return { job: await this.view(record), replayed };
   }
 
@@ -111,6 +117,12 @@ export class JobService {
       if (!CANCELLABLE.includes(before) && before !== 'cancelling') {
         throw new TriageError('CONFLICT', `job ${jobId} is ${before}: only a job that has not ended can be cancelled`);
       }
+      if (before !== 'cancelling') {
+        await this.dependencies.audit.record({
+          actor: actorOf(principal), action: 'job.cancel', target: `job/${jobId}`, tenantId: record.tenant_id, model: record.model,
+          before: { ...jobSummary(record), status: before }, after: { ...jobSummary(record), status: 'cancelling' },
+        });
+      }
     }
     return this.get(principal, jobId);
   }
@@ -142,6 +154,19 @@ export class JobService {
     const [rate, atMs] = await this.dependencies.redis.hmget(this.dependencies.store.keys.job(record.id), 'progress_rate', 'progress_at_ms');
     return jobView(record, { rate: rate === null || rate === undefined ? null : Number(rate), atMs: atMs === null || atMs === undefined ? null : Number(atMs) }, this.nowMs());
   }
+}
+
+function actorOf(principal: Principal): { tenant_id: string; key_id: string } {
+  return { tenant_id: principal.tenantId, key_id: principal.keyId };
+}
+
+/** What the audit keeps of a job: ids, model, settings and counts; never its rows or its metadata (client text). */
+function jobSummary(record: JobRecord): Record<string, unknown> {
+  return {
+    id: record.id, tenant_id: record.tenant_id, model: record.model, model_version: record.model_version, status: record.status,
+    priority: record.priority, completion_window_s: record.completion_window_s, rows: record.request_counts.total,
+    chunks_total: record.chunks_total, created_at: record.created_at, expires_at: record.expires_at,
+  };
 }
 
 function unknownJob(jobId: string): TriageError {

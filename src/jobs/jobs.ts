@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { AuditLog } from '../observability/audit-log';
 import type { RedisKeys } from '../redis/redis-keys';
 import type { TenancyService } from '../tenancy/tenancy-service';
 import type { InstancePool } from '../triton/instance-pool';
@@ -24,6 +25,8 @@ export interface JobsOptions {
   readonly maxRows: number;
   /** --jobs-max-body. */
   readonly maxBodyBytes: number;
+  /** The admin audit log: job creations and cancellations. */
+  readonly audit: Pick<AuditLog, 'record'>;
 }
 
 /** Batch jobs, the client's side: the store (shared with the workers) and the service behind /v1/jobs. */
@@ -50,6 +53,6 @@ export function createJobs(options: JobsOptions): Jobs {
     enqueue: (tenantId, jobId, chunks, expiresAtMs) => dispatch.enqueueJob(tenantId, jobId, chunks, expiresAtMs),
     chunkRows: options.chunkRows,
   });
-  const service = new JobService({ store, redis, intake, gate, idempotency, tenants: options.tenants });
+  const service = new JobService({ store, redis, intake, gate, idempotency, tenants: options.tenants, audit: options.audit });
   return { store, service, maxBodyBytes: options.maxBodyBytes };
 }

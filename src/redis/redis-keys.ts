@@ -26,8 +26,10 @@ export class RedisKeys {
 
   /** Hash: the dashboard's traffic counts of one 10 s step (see observability/traffic/traffic-fields.ts), expiring after an hour. */
   traffic(stepSeconds: number): string { return `${this.prefix}traffic:${stepSeconds}`; }
-  /** Stream of audit events (admin changes, inference metadata). */
+  /** Stream of admin changes (who, what, when, before and after), capped by --audit-max-entries. */
   audit(): string { return `${this.prefix}audit`; }
+  /** Stream of inference metadata (never a payload), trimmed by age and by --audit-inference-max-entries. */
+  inferenceAudit(): string { return `${this.prefix}audit-inference`; }
   /** Hash: model name -> its registry record (JSON). Registry keys share the tag {registry}. */
   registryModels(): string { return `${this.prefix}{registry}:models`; }
   /** Hash: instance address -> observed state of one model there (JSON), written by the controller. */

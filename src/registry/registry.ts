@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import type { Redis } from 'ioredis';
 import { isTriageError } from '../errors/triage-error';
-import { AuditLog } from '../observability/audit-log';
+import type { AuditLog } from '../observability/audit-log';
 import type { Logger } from '../observability/logger';
 import type { RedisKeys } from '../redis/redis-keys';
 import type { ArchiveLimits } from '../repository/archive/extract-archive';
@@ -17,7 +17,8 @@ export interface RegistryOptions {
   /** Staging root, on the repository's filesystem. */
   readonly stagingDir: string;
   readonly archiveLimits: ArchiveLimits;
-  readonly auditMaxEntries: number;
+  /** The process's admin audit log (Tenancy.audit), shared with tenancy and jobs. */
+  readonly audit: AuditLog;
   readonly undeployTimeoutMs: number;
 }
 
@@ -37,7 +38,7 @@ export interface Registry {
 export async function startRegistry(options: RegistryOptions, logger: Logger): Promise<Registry> {
   const store = new RegistryStore(options.redis, options.keys);
   const writer = new RepositoryWriter(options.repository, options.stagingDir);
-  const audit = new AuditLog(options.redis, options.keys.audit(), options.auditMaxEntries);
+  const { audit } = options;
   const service = new RegistryService(store, writer, audit, { archiveLimits: options.archiveLimits, undeployTimeoutMs: options.undeployTimeoutMs });
   await adoptRepositoryFolders(service, options.repository, logger.child({ component: 'registry' }));
   return { service, store, writer, audit };

@@ -1,5 +1,7 @@
 import type { Redis } from 'ioredis';
 import { TriageError } from '../errors/triage-error';
+import type { AuditActor } from '../observability/audit-entries';
+import { INTERNAL_ACTOR, type AuditLog } from '../observability/audit-log';
 import type { RedisKeys } from '../redis/redis-keys';
 import { generateKey, randomText } from './api-key-format';
 import { invalidateKey, invalidateTenant, type InvalidationBus } from './invalidation-bus';
@@ -20,7 +22,10 @@ export interface CreatedKey {
 /**
  * The rules of tenancy: tenants with unique names, keys with scopes and expiry shown once,
  * quotas checked field by field. Every change that affects authentication or quotas is
- * announced on the invalidation bus before the call returns.
+ * announced on the invalidation bus before the call returns, and every change is audited
+ * (who, what, before, after) once it is stored: a key as its public record, never its
+ * secret or the secret's hash. `actor` is the API caller; changes made without one (tools,
+ * tests) are audited as INTERNAL_ACTOR.
  */
 export class TenancyService {
   constructor(
@@ -28,15 +33,17 @@ export class TenancyService {
     private readonly bus: InvalidationBus,
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
+    private readonly audit: Pick<AuditLog, 'record'>,
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  async createTenant(input: unknown): Promise<TenantRecord> {
+  async createTenant(input: unknown, actor: AuditActor = INTERNAL_ACTOR): Promise<TenantRecord> {
     const body = objectBody(input, ['name', 'labels']);
     const name = checkName(body['name']);
     const now = new Date(this.nowMs()).toISOString();
     const tenant: TenantRecord = { id: `t_${randomText(12)}`, name, status: 'active', labels: checkLabels(body['labels'] ?? {}), created_at: now, updated_at: now };
     if (!(await this.store.createTenant(tenant))) throw new TriageError('ALREADY_EXISTS', `a tenant named '${name}' already exists`);
+    await this.audit.record({ actor, action: 'tenant.create', target: tenantTarget(tenant.id), tenantId: tenant.id, before: null, after: tenant });
     return tenant;
   }
 
@@ -50,7 +57,7 @@ export class TenancyService {
     return tenant;
   }
 
-  async updateTenant(id: string, input: unknown): Promise<TenantRecord> {
+  async updateTenant(id: string, input: unknown, actor: AuditActor = INTERNAL_ACTOR): Promise<TenantRecord> {
     const body = objectBody(input, ['name', 'status', 'labels']);
     const previous = await this.getTenant(id);
     const status = body['status'] === undefined ? previous.status : checkStatus(body['status']);
@@ -63,16 +70,18 @@ export class TenancyService {
     };
     if (!(await this.store.updateTenant(previous, next))) throw new TriageError('ALREADY_EXISTS', `a tenant named '${next.name}' already exists`);
     await this.bus.publish(invalidateTenant(id));
+    await this.audit.record({ actor, action: 'tenant.update', target: tenantTarget(id), tenantId: id, before: previous, after: next });
     return next;
   }
 
-  async deleteTenant(id: string): Promise<void> {
+  async deleteTenant(id: string, actor: AuditActor = INTERNAL_ACTOR): Promise<void> {
     const tenant = await this.getTenant(id);
     await this.store.deleteTenant(tenant);
     await this.bus.publish(invalidateTenant(id));
+    await this.audit.record({ actor, action: 'tenant.delete', target: tenantTarget(id), tenantId: id, before: tenant, after: null });
   }
 
-  async createKey(tenantId: string, input: unknown): Promise<CreatedKey> {
+  async createKey(tenantId: string, input: unknown, actor: AuditActor = INTERNAL_ACTOR): Promise<CreatedKey> {
     await this.getTenant(tenantId);
     const body = objectBody(input, ['scopes', 'expires_at']);
     const scopes = checkScopes(body['scopes']);
@@ -88,7 +97,9 @@ export class TenancyService {
       secret_sha256: generated.secretHash,
     };
     await this.store.createKey(record);
-    return { key: generated.key, record: publicKey(record) };
+    const visible = publicKey(record);
+    await this.audit.record({ actor, action: 'key.create', target: keyTarget(tenantId, record.key_id), tenantId, before: null, after: visible });
+    return { key: generated.key, record: visible };
   }
 
   async listKeys(tenantId: string): Promise<Omit<ApiKeyRecord, 'secret_sha256'>[]> {
@@ -96,13 +107,16 @@ export class TenancyService {
     return (await this.store.listKeys(tenantId)).map(publicKey);
   }
 
-  async revokeKey(tenantId: string, keyId: string): Promise<Omit<ApiKeyRecord, 'secret_sha256'>> {
+  async revokeKey(tenantId: string, keyId: string, actor: AuditActor = INTERNAL_ACTOR): Promise<Omit<ApiKeyRecord, 'secret_sha256'>> {
     const key = await this.store.getKey(keyId);
     if (key === null || key.tenant_id !== tenantId) throw new TriageError('NOT_FOUND', `tenant '${tenantId}' has no key '${keyId}'`);
     const revokedAt = key.revoked_at ?? new Date(this.nowMs()).toISOString();
     if (key.revoked_at === null) await this.store.revokeKey(keyId, revokedAt);
     await this.bus.publish(invalidateKey(keyId));
-    return publicKey({ ...key, revoked_at: revokedAt });
+    const revoked = publicKey({ ...key, revoked_at: revokedAt });
+    // Revoking a revoked key changes nothing: audited once, when it happened.
+    if (key.revoked_at === null) await this.audit.record({ actor, action: 'key.revoke', target: keyTarget(tenantId, keyId), tenantId, before: publicKey(key), after: revoked });
+    return revoked;
   }
 
   async getQuotas(tenantId: string): Promise<TenantQuotas> {
@@ -110,17 +124,28 @@ export class TenancyService {
     return this.store.getQuotas(tenantId);
   }
 
-  async setQuotas(tenantId: string, input: unknown): Promise<TenantQuotas> {
+  async setQuotas(tenantId: string, input: unknown, actor: AuditActor = INTERNAL_ACTOR): Promise<TenantQuotas> {
     const quotas = parseTenantQuotas(input);
     await this.getTenant(tenantId);
+    const previous = await this.store.getQuotas(tenantId);
     await this.store.setQuotas(tenantId, quotas);
     await this.bus.publish(invalidateTenant(tenantId));
+    await this.audit.record({ actor, action: 'quota.set', target: `${tenantTarget(tenantId)}/quotas`, tenantId, before: previous, after: quotas });
     return quotas;
   }
 
   usage(tenantIds: readonly string[], from: string, to: string): Promise<UsageRow[]> {
     return readUsage(this.redis, this.keys, tenantIds, from, to);
   }
+}
+
+/** Audit targets: `tenant/<id>`, and `tenant/<id>/key/<key id>` for its keys. */
+function tenantTarget(tenantId: string): string {
+  return `tenant/${tenantId}`;
+}
+
+function keyTarget(tenantId: string, keyId: string): string {
+  return `tenant/${tenantId}/key/${keyId}`;
 }
 
 function objectBody(input: unknown, fields: readonly string[]): Record<string, unknown> {

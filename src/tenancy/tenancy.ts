@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { AuditLog, DEFAULT_AUDIT_MAX_ENTRIES } from '../observability/audit-log';
+import { AuditReader } from '../observability/audit-reader';
 import type { Logger } from '../observability/logger';
 import { closeRedisClient, createRedisClient, waitUntilReady } from '../redis/redis-client';
 import { RedisKeys } from '../redis/redis-keys';
@@ -19,6 +21,8 @@ export interface TenancyOptions {
   readonly usageFlushMs: number;
   /** Unique per process (lease members). */
   readonly processId: string;
+  /** --audit-max-entries: the admin audit stream keeps about this many newest changes (default 1,000,000). */
+  readonly auditMaxEntries?: number;
 }
 
 /** Tenants, keys, quotas and usage, wired to one Redis. */
@@ -27,6 +31,10 @@ export interface Tenancy {
   readonly admission: QuotaAdmission;
   readonly meter: UsageMeter;
   readonly service: TenancyService;
+  /** The one admin audit log of the process, shared by every service that changes something (tenancy, registry, jobs). */
+  readonly audit: AuditLog;
+  /** Reads both audit streams (admin changes and inference metadata) for GET /v1/audit. */
+  readonly auditReader: AuditReader;
   readonly redis: Redis;
   readonly keys: RedisKeys;
   /** Flushes usage, stops timers, closes both Redis connections. */
@@ -63,12 +71,16 @@ export async function startTenancy(options: TenancyOptions, rootLogger: Logger):
   const meter = new UsageMeter(redis, keys, options.usageFlushMs, logger);
   admission.start();
   meter.start();
-  const service = new TenancyService(store, bus, redis, keys);
+  const audit = new AuditLog(redis, keys.audit(), options.auditMaxEntries ?? DEFAULT_AUDIT_MAX_ENTRIES);
+  const auditReader = new AuditReader(redis, { admin: keys.audit(), inference: keys.inferenceAudit() });
+  const service = new TenancyService(store, bus, redis, keys, audit);
   return {
     authenticator,
     admission,
     meter,
     service,
+    audit,
+    auditReader,
     redis,
     keys,
     async stop() {

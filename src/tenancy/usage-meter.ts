@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
+import { recordedModelName } from '../observability/recorded-model-name';
 import type { RedisKeys } from '../redis/redis-keys';
 import { calendarPeriods } from './quota-checks';
 
@@ -57,7 +58,9 @@ export class UsageMeter {
     await this.flush();
   }
 
-  record(tenantId: string, model: string, sample: UsageSample): void {
+  record(tenantId: string, requestedModel: string, sample: UsageSample): void {
+    // The name is the client's: one that is not a model name is counted under a placeholder, never stored as sent.
+    const model = recordedModelName(requestedModel);
     const hashKey = this.keys.usage(tenantId, calendarPeriods(this.nowMs()).day);
     let fields = this.pending.get(hashKey);
     if (fields === undefined) {

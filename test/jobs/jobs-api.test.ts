@@ -230,7 +230,11 @@ describe('jobs API: create, read, cancel (real Redis, local-triton, triage)', fu
         const answer = await createJsonl(other.key, [simpleRow('a')], 'simple');
         assert.equal(answer.status, 403);
         assert.match(answer.body?.['error'], /scope/);
-        assert.equal((await api.call('GET', '/v1/jobs', other.key)).status, 403);
+        // A read key lists its tenant's job records (counts, no rows: the dashboard); an infer key nothing.
+        assert.equal((await api.call('GET', '/v1/jobs', other.key)).status, scopes[0] === 'read' ? 200 : 403);
+        // Results and errors hold data: `jobs` or `admin` only, checked before the job is looked up.
+        assert.equal((await api.call('GET', '/v1/jobs/job_none/results', other.key)).status, 403);
+        assert.equal((await api.call('GET', '/v1/jobs/job_none/errors', other.key)).status, 403);
       }
       const limited = await api.tenant({ allowed_models: ['simple'] });
       const refused = await create(limited.key, { model: 'breast_cancer_mlp', rows: [breastRow('a')] });

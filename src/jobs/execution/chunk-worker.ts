@@ -25,6 +25,8 @@ export interface ChunkWorkerOptions {
   readonly logger: Logger;
   /** Called after every chunk (the dispatcher refills the queue). */
   readonly onChunkDone: () => void;
+  /** Called with the rows of each chunk this worker committed first: a chunk run twice is counted once, where it was committed. */
+  readonly onRowsDone?: (completed: number, failed: number) => void;
 }
 
 /**
@@ -94,6 +96,7 @@ export class ChunkWorker {
       this.redis.zrem(this.keys.jobInflight(), chunkRef(jobId, chunk)),
       outcome.kind === 'committed' && outcome.firstCommit ? this.scripts.recordProgress(jobId, outcome.rows, Date.now()) : null,
     ]);
+    if (outcome.kind === 'committed' && outcome.firstCommit) this.options.onRowsDone?.(outcome.completed, outcome.failed);
     if (outcome.kind === 'committed' && outcome.jobDone) await this.finalizer.complete(jobId);
     // Settling a cancelled job may take a while (its rows never run are written): it does not hold this worker slot.
     if (outcome.kind === 'skipped' && outcome.stop === 'cancelled') void this.finalizer.settleIfCancelling(jobId).catch((error: unknown) => this.logError(error as Error));

@@ -40,7 +40,8 @@ function isGrpcStatus(error: unknown): error is { code: number; details: string 
  * (error-codes.ts), an instance's gRPC status by grpc-http-status.ts with its message
  * unchanged, a body the HTTP layer refused by its own status (413 over the size limit,
  * 415 for an unknown Content-Encoding), anything else INTERNAL. Logged here, once:
- * INTERNAL at error level with its id, the client's mistakes at debug.
+ * INTERNAL at error level with its id and message, the client's mistakes at debug with
+ * their code and id only (their messages may quote the request's data).
  */
 export function restError(error: unknown, logger: Logger, route: string): RestError {
   if (!isTriageError(error)) {
@@ -48,8 +49,9 @@ export function restError(error: unknown, logger: Logger, route: string): RestEr
     if (isGrpcStatus(error)) return { status: httpStatusOfGrpc(error.code), message: error.details, errorId: null };
   }
   const triageError = asTriageError(error);
-  const fields = { route, code: triageError.code, errorId: triageError.id, reason: triageError.message };
-  if (triageError.code === 'INTERNAL') logger.error(fields, 'REST request failed');
+  const fields = { route, code: triageError.code, errorId: triageError.id };
+  // A refusal's message may quote what the client sent (a tensor value, a model name): the client reads it, the log does not.
+  if (triageError.code === 'INTERNAL') logger.error({ ...fields, reason: triageError.message }, 'REST request failed');
   else logger.debug(fields, 'REST request refused');
   const headers = triageError instanceof QuotaRefusal ? quotaHeaders(triageError) : undefined;
   return {
