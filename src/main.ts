@@ -20,6 +20,7 @@ import type { SettingsValues } from './config/parse-settings';
 import { startLocalTriton, type RunningLocalTriton } from './local-triton/local-triton-server';
 import type { Logger } from './observability/logger';
 import { InferenceObservers } from './observability/inference-observer';
+import { roleReadiness } from './observability/role-readiness';
 import { startMetrics } from './observability/metrics/start-metrics';
 import { InferenceAudit } from './observability/inference-audit';
 import { TrafficRecorder } from './observability/traffic/traffic-recorder';
@@ -49,11 +50,12 @@ export interface RunningTriage {
   readonly jobs: Jobs;
   /** Batch jobs, execution: the chunk queue, the sweeper, and (with --jobs-concurrency > 0) the fair dispatcher and the worker. */
   readonly jobRunner: JobRunner;
-  /** The deployment controller (reconciles only while this process holds the leader lease). */
-  readonly controller: Controller;
+  /** The deployment controller (reconciles only while this process holds the leader lease); null without the controller role. */
+  readonly controller: Controller | null;
   /** The embedded redis-server, when no Redis URL was configured. */
   readonly embeddedRedis: RedisServerProcess | null;
-  readonly grpcPort: number;
+  /** The gRPC front door's port; null without the proxy role. */
+  readonly grpcPort: number | null;
   readonly httpPort: number;
   /** The embedded local-triton, when no Triton instance was configured. */
   readonly embedded: RunningLocalTriton | null;
@@ -128,7 +130,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     started.push(() => pool.stop());
     await pool.start();
     const recencyStore = new RecencyStore(tenancy.redis, tenancy.keys);
-    const controller = await startController({
+    const controller = !settings.roles.has('controller') ? null : await startController({
       redisUrl: embeddedRedis?.url ?? settings.redisUrl,
       redis: tenancy.redis,
       keys: tenancy.keys,
@@ -142,7 +144,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       leaseTtlMs: settings.controllerLeaseTtlMs,
       tickMs: settings.controllerTickMs,
     }, rootLogger);
-    started.push(() => controller.stop());
+    if (controller !== null) started.push(() => controller.stop());
     const demand = startModelDemand({ recencyStore, registry: registry.store, pool, onDemandTimeoutMs: settings.onDemandTimeoutMs }, rootLogger);
     started.push(() => demand.stop());
     const router = new Router(pool, { sequenceIdleMs: settings.sequenceIdleMs, recency: demand.recency, onDemand: demand.onDemand });
@@ -171,7 +173,8 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     }, settings);
     started.push(() => metrics.stop());
     observers.add(metrics.observer);
-    const local = await startLocalGrpcServer({
+    const proxy = settings.roles.has('proxy');
+    const local = !proxy ? null : await startLocalGrpcServer({
       address: '127.0.0.1',
       port: 0,
       maxMessageBytes: settings.maxMessageBytes,
@@ -180,8 +183,8 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       version: TRIAGE_VERSION,
       logger: rootLogger,
     });
-    started.push(() => local.stop(0));
-    const grpc = await startFrontDoor({
+    if (local !== null) started.push(() => local.stop(0));
+    const grpc = local === null ? null : await startFrontDoor({
       address: settings.listenAddress,
       port: settings.grpcPort,
       maxMessageBytes: settings.maxMessageBytes,
@@ -193,7 +196,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       observer: observers,
       logger: rootLogger,
     });
-    started.push(() => grpc.stop(0));
+    if (grpc !== null) started.push(() => grpc.stop(0));
     // Batch jobs, the API side (create, read, cancel); the workers are wired next to it.
     const jobs = createJobs({
       redis: tenancy.redis, keys: tenancy.keys, payloadKeys: jobKeys, pool, tenants: tenancy.service, audit: tenancy.audit,
@@ -201,17 +204,25 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     });
     const jobRunner = await startJobRunner({
       redisUrl: embeddedRedis?.url ?? settings.redisUrl, keys: tenancy.keys, cipher: new PayloadCipher([...jobKeys]), pool, router,
-      concurrency: settings.jobsConcurrency, globalConcurrency: settings.jobsGlobalConcurrency, retentionMs: settings.jobsRetentionMs,
+      // Without the worker role the queue and the sweeper still run here (the api enqueues, and shows the queue); nothing executes.
+      concurrency: settings.roles.has('worker') ? settings.jobsConcurrency : 0, globalConcurrency: settings.jobsGlobalConcurrency, retentionMs: settings.jobsRetentionMs,
       stallTimeoutMs: settings.jobsStallTimeoutMs, owner: `${hostname()}:${process.pid}:${randomText(6)}`,
       onRowsDone: (completed, failed) => metrics.countJobRows(completed, failed),
     }, rootLogger);
     started.push(() => jobRunner.stop(0));
     chunkQueue = jobRunner.queue;
     const dependencies = { pool, router, tenancy, registry, jobs, maxMessageBytes: settings.maxMessageBytes, version: TRIAGE_VERSION, logger: rootLogger, observer: observers, accepting: () => accepting,
+      readiness: roleReadiness(settings.roles, () => accepting, tenancy.redis, pool),
       observability: { redis: tenancy.redis, keys: tenancy.keys, pool, figures: (address: string) => metrics.scraper.latest(address) } };
-    const http = createServer(createHttpApp(dependencies, [kserveRestRouter(dependencies), adminApiRouter(dependencies), queueDashboardRouter([jobRunner.queue], tenancy.authenticator, rootLogger), metrics.router, dashboardRouter(rootLogger)]));
+    // Every role: /healthz, /readyz, /metrics. proxy: KServe REST. api: the admin API and the dashboards.
+    const routers = [
+      ...(proxy ? [kserveRestRouter(dependencies)] : []),
+      ...(settings.roles.has('api') ? [adminApiRouter(dependencies), queueDashboardRouter([jobRunner.queue], tenancy.authenticator, rootLogger), dashboardRouter(rootLogger)] : []),
+      metrics.router,
+    ];
+    const http = createServer(createHttpApp(dependencies, routers));
     const httpPort = await listen(http, settings.listenAddress, settings.httpPort);
-    logger.info({ grpcPort: grpc.port, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');
+    logger.info({ roles: [...settings.roles], grpcPort: grpc?.port ?? null, httpPort, instances: pool.list().map((instance) => instance.address), embedded: embedded !== null }, 'triage serving');
 
     let stopping: Promise<void> | null = null;
     const stop = (): Promise<void> => {
@@ -221,8 +232,8 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
         // The controller stops first of all (in parallel with the drain): it releases the lease, so a standby takes over at once.
         // Calls waiting for an on-demand load are answered UNAVAILABLE (retry) at once rather than cut at the end of the grace.
         // Running chunks finish within the grace too (the rest are taken over by another worker once their lock expires).
-        await Promise.all([controller.stop(), demand.stop(), grpc.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs), jobRunner.stop(settings.shutdownGraceMs)]);
-        await local.stop(settings.shutdownGraceMs);
+        await Promise.all([controller?.stop(), demand.stop(), grpc?.stop(settings.shutdownGraceMs), closeHttp(http, settings.shutdownGraceMs), jobRunner.stop(settings.shutdownGraceMs)]);
+        await local?.stop(settings.shutdownGraceMs);
         await traffic.stop();
         // After the front doors drained: the last calls' entries are written before Redis is closed.
         await inferenceAudit?.stop();
@@ -236,7 +247,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       })();
       return stopping;
     };
-    return { grpcPort: grpc.port, httpPort, embedded, pool, router, tritonMetrics: metrics.scraper, tenancy, registry, jobs, jobRunner, controller, embeddedRedis, generatedAdminKey, stop };
+    return { grpcPort: grpc?.port ?? null, httpPort, embedded, pool, router, tritonMetrics: metrics.scraper, tenancy, registry, jobs, jobRunner, controller, embeddedRedis, generatedAdminKey, stop };
   } catch (error) {
     await undo();
     throw error;

@@ -18,7 +18,9 @@ export function serveCommand(env: Readonly<Record<string, string | undefined>>):
     const { startTriage } = await import('../main');
     const running = await startTriage(settings, logger);
     const instances = running.pool.list().map((instance) => `${instance.address} (${instance.health}${instance.readyModels.size > 0 ? `: ${[...instance.readyModels.keys()].join(', ')}` : ''})`);
-    process.stderr.write(`triage ready: gRPC on ${settings.listenAddress}:${running.grpcPort}, HTTP on ${settings.listenAddress}:${running.httpPort}\n`
+    const grpc = running.grpcPort === null ? 'gRPC off (no proxy role)' : `gRPC on ${settings.listenAddress}:${running.grpcPort}`;
+    process.stderr.write(`triage ready: ${grpc}, HTTP on ${settings.listenAddress}:${running.httpPort}\n`
+      + `roles: ${[...settings.roles].join(', ')}\n`
       + `instances: ${running.embedded === null ? '' : 'embedded local-triton '}${instances.join(', ')}\n`
       + `redis: ${running.embeddedRedis === null ? redactUrl(settings.redisUrl) : `embedded redis-server on port ${running.embeddedRedis.port}, data in ${settings.dataDir}`}\n`);
     if (running.generatedAdminKey !== null) {

@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger';
 import type { InstancePool } from '../triton/instance-pool';
 import type { Tenancy } from '../tenancy/tenancy';
 import type { Router } from './router';
+import type { RoleReadiness } from '../observability/role-readiness';
 
 export interface HttpAppDependencies {
   readonly pool: InstancePool;
@@ -18,12 +19,18 @@ export interface HttpAppDependencies {
   readonly accepting: () => boolean;
 }
 
+/** What /healthz and /readyz need: the process's roles and whether each is ready. */
+export interface HealthDependencies {
+  readonly pool: InstancePool;
+  readonly readiness: () => RoleReadiness;
+}
+
 /**
- * The HTTP port's app: /healthz (the process is up) and /readyz (it can serve
- * inference: accepting and at least one instance ready) for orchestrators, plus the
- * routers mounted by the caller (KServe v2 REST).
+ * The HTTP port's app: /healthz (the process is up) and /readyz (every role it runs
+ * can work: accepting, and Redis and a ready instance where the role needs them) for
+ * orchestrators, plus the routers mounted by the caller (those of its roles).
  */
-export function createHttpApp(dependencies: HttpAppDependencies, routers: readonly express.Router[]): Express {
+export function createHttpApp(dependencies: HealthDependencies, routers: readonly express.Router[]): Express {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_request, response) => {
@@ -31,8 +38,9 @@ export function createHttpApp(dependencies: HttpAppDependencies, routers: readon
   });
   app.get('/readyz', (_request, response) => {
     const instances = dependencies.pool.list().map((instance) => ({ address: instance.address, health: instance.health, ready: instance.serverReady }));
-    const ready = dependencies.accepting() && dependencies.pool.isReady();
-    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', accepting: dependencies.accepting(), instances });
+    const { ready, roles, checks } = dependencies.readiness();
+    const accepting = checks.find((check) => check.name === 'accepting')?.ok ?? false;
+    response.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', accepting, roles, checks, instances });
   });
   for (const router of routers) app.use(router);
   return app;

@@ -6,7 +6,7 @@ import type { PlacementRecord } from '../../src/registry/model-record';
 import { startLocalTritonFixture, type LocalTritonFixture } from '../support/local-triton-fixture';
 import { tarGz } from '../support/model-archive';
 import { TempRepository } from '../support/temp-repository';
-import { startTriageFixture, type TriageFixture } from '../support/triage-fixture';
+import { controllerOf, startTriageFixture, type TriageFixture } from '../support/triage-fixture';
 import { AdminHttp, inferSimple, instanceModels, readyVersions, simpleModelFiles, simpleOnnx, waitUntil } from './controller-fixture';
 
 /**
@@ -42,7 +42,7 @@ describe('deployment controller', function () {
       instanceLabels: new Map([[a, { storage: 'shared' }], [b, { storage: 'shared' }], [c, { storage: 'none' }]]),
     });
     admin = new AdminHttp(`http://127.0.0.1:${triage.triage.httpPort}`);
-    await waitUntil(() => triage.triage.controller.isLeader(), 3000, 'the only controller leads');
+    await waitUntil(() => controllerOf(triage.triage).isLeader(), 3000, 'the only controller leads');
   });
 
   after(async () => {
@@ -64,7 +64,7 @@ describe('deployment controller', function () {
     // The placement records say where, and the plan agrees.
     const holders = instances.filter((_, index) => versions[index] === '1').map((instance) => instance.address).sort();
     assert.deepEqual((await readyPlacements('simple')).sort(), holders);
-    assert.deepEqual(triage.triage.controller.status().assignments.get('simple'), holders);
+    assert.deepEqual(controllerOf(triage.triage).status().assignments.get('simple'), holders);
     assert.equal(await inferSimple(triage.client, 'simple'), '1');
     const shown = await admin.expect(200, 'GET', '/v1/models/simple');
     assert.deepEqual(shown['state'].map((state: PlacementRecord) => [state.instance, state.state, state.versions]).sort(), holders.map((address) => [address, 'READY', ['1']]));
@@ -132,7 +132,7 @@ describe('deployment controller', function () {
     await admin.expect(202, 'POST', '/v1/models/simple_push/deploy', { replicas: 2, instance_labels: { storage: 'none' } });
     const c = instances[2] as LocalTritonFixture;
     await waitUntil(async () => (await readyPlacements('simple_push')).join() === c.address, 10_000, 'simple_push READY on C');
-    assert.deepEqual(triage.triage.controller.status().unplaced.filter((each) => each.name === 'simple_push'),
+    assert.deepEqual(controllerOf(triage.triage).status().unplaced.filter((each) => each.name === 'simple_push'),
       [{ name: 'simple_push', wanted: 2, placed: 1, reason: '2 replicas wanted but only 1 live instance with the labels storage=none' }]);
     assert.deepEqual(await readyVersions(clients(), 'simple_push'), ['', '', '1']);
     assert.deepEqual(readdirSync(empty.path), [], 'C never saw the model in its repository');

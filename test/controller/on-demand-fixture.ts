@@ -3,7 +3,7 @@ import type { LoadOverrides } from '../../src/local-triton/models/load-overrides
 import { startLocalTritonFixture, type LocalTritonFixture } from '../support/local-triton-fixture';
 import { TempRepository } from '../support/temp-repository';
 import { TEST_ADMIN_KEY } from '../support/test-redis';
-import { startTriageFixture, type TriageFixture } from '../support/triage-fixture';
+import { controllerOf, startTriageFixture, type TriageFixture } from '../support/triage-fixture';
 import { AdminHttp, readyVersions, simpleModelFiles, simpleOnnx, waitUntil } from './controller-fixture';
 
 /**
@@ -40,7 +40,7 @@ export class OnDemandCluster {
       });
       const cluster = new OnDemandCluster(triage, instances, new AdminHttp(`http://127.0.0.1:${triage.triage.httpPort}`), repository);
       cluster.countRepositoryCalls();
-      await waitUntil(() => triage.triage.controller.isLeader(), 3000, 'the only controller leads');
+      await waitUntil(() => controllerOf(triage.triage).isLeader(), 3000, 'the only controller leads');
       return cluster;
     } catch (error) {
       for (const instance of instances) await instance.stop();
@@ -57,7 +57,7 @@ export class OnDemandCluster {
       if (index < names.length - 1) await waitUntil(async () => (await this.holders(name)).length === 1, 10_000, `${name} READY`);
     }
     const last = names[names.length - 1] as string;
-    await waitUntil(() => this.triage.triage.controller.status().unplaced.some((each) => each.name === last), 5000, `${last} reported unplaced`);
+    await waitUntil(() => controllerOf(this.triage.triage).status().unplaced.some((each) => each.name === last), 5000, `${last} reported unplaced`);
   }
 
   /** Indexes of the instances reporting the model READY. */

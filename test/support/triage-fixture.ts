@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SERVE_SETTINGS } from '../../src/config/serve-settings';
 import { parseSettings } from '../../src/config/parse-settings';
 import { startTriage, type RunningTriage, type ServeSettings } from '../../src/main';
+import type { Controller } from '../../src/controller/controller';
 import { silentLogger } from '../../src/observability/logger';
 import { TritonTestClient } from './grpc-test-client';
 import { sharedRedisUrl, TEST_ADMIN_KEY, TEST_JOBS_KEY, uniquePrefix } from './test-redis';
@@ -66,4 +67,10 @@ export async function startTriageFixture(instances: readonly string[], overrides
       return stopping;
     },
   };
+}
+
+/** The controller of a triage running the controller role (a test error otherwise). */
+export function controllerOf(triage: RunningTriage): Controller {
+  if (triage.controller === null) throw new Error('this triage runs without the controller role');
+  return triage.controller;
 }
