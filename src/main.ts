@@ -20,6 +20,7 @@ import type { SettingsValues } from './config/parse-settings';
 import { startLocalTriton, type RunningLocalTriton } from './local-triton/local-triton-server';
 import type { Logger } from './observability/logger';
 import { InferenceObservers } from './observability/inference-observer';
+import { gpuMemoryTotalBytes } from './triton/triton-figures';
 import { roleReadiness } from './observability/role-readiness';
 import { startMetrics } from './observability/metrics/start-metrics';
 import { InferenceAudit } from './observability/inference-audit';
@@ -130,6 +131,8 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     started.push(() => pool.stop());
     await pool.start();
     const recencyStore = new RecencyStore(tenancy.redis, tenancy.keys);
+    let tritonMetrics: TritonMetricsScrape | null = null;
+    const tritonMetricsOf = (): TritonMetricsScrape | null => tritonMetrics;
     const controller = !settings.roles.has('controller') ? null : await startController({
       redisUrl: embeddedRedis?.url ?? settings.redisUrl,
       redis: tenancy.redis,
@@ -138,7 +141,11 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       recency: recencyStore,
       evictIdleMs: settings.evictIdleMinMs,
       pool,
-      profiles: new InstanceProfiles({ labels: settings.instanceLabels, memory: settings.instanceMemory, delivery: settings.delivery, pushInstances: settings.pushInstances }),
+      profiles: new InstanceProfiles({
+        labels: settings.instanceLabels, memory: settings.instanceMemory, delivery: settings.delivery, pushInstances: settings.pushInstances,
+        // Triton's own figure, once its metrics have been scraped (the scraper starts below).
+        reportedMemoryBytes: (address) => gpuMemoryTotalBytes(tritonMetricsOf()?.latest(address) ?? null),
+      }),
       repository: resolve(settings.modelRepository),
       owner: `${hostname()}:${process.pid}:${randomText(6)}`,
       leaseTtlMs: settings.controllerLeaseTtlMs,
@@ -172,6 +179,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       tritonMetricsPorts: new Map<string, number>(embedded !== null && embedded.metricsPort !== null ? [[`127.0.0.1:${embedded.grpcPort}`, embedded.metricsPort]] : []),
     }, settings);
     started.push(() => metrics.stop());
+    tritonMetrics = metrics.scraper;
     observers.add(metrics.observer);
     const proxy = settings.roles.has('proxy');
     const local = !proxy ? null : await startLocalGrpcServer({

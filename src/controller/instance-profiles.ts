@@ -11,7 +11,10 @@ export type InstanceMemory = ReadonlyMap<string, number>;
 /**
  * What the controller knows of each instance besides what the pool observes: its labels,
  * its memory budget and how models reach it. An address the settings do not name has no
- * labels, the '*' budget (or none: unlimited) and the default delivery.
+ * labels and the default delivery. Its memory budget: the one --instance-memory names
+ * for it, else the GPU memory the instance itself reports (Triton's
+ * nv_gpu_memory_total_bytes, summed over its GPUs), else the '*' budget, else none
+ * (unlimited).
  */
 export class InstanceProfiles {
   private readonly push: ReadonlySet<string>;
@@ -22,6 +25,8 @@ export class InstanceProfiles {
       readonly memory: InstanceMemory;
       readonly delivery: DeliveryMode;
       readonly pushInstances: readonly string[];
+      /** The GPU memory an instance reports (bytes, all its GPUs), or null when it reports none (yet). */
+      readonly reportedMemoryBytes?: (address: string) => number | null;
     },
   ) {
     this.push = new Set(options.pushInstances);
@@ -32,7 +37,7 @@ export class InstanceProfiles {
   }
 
   memoryBudgetBytes(address: string): number | null {
-    return this.options.memory.get(address) ?? this.options.memory.get('*') ?? null;
+    return this.options.memory.get(address) ?? this.options.reportedMemoryBytes?.(address) ?? this.options.memory.get('*') ?? null;
   }
 
   delivery(address: string): DeliveryMode {

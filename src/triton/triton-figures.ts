@@ -96,3 +96,9 @@ export function tritonFigures(samples: readonly PrometheusSample[], scrapedAtMs:
       .sort((a, b) => a.model.localeCompare(b.model)),
   };
 }
+
+/** The GPU memory an instance reports in all (bytes, summed over its GPUs), or null when it reports no GPU memory. */
+export function gpuMemoryTotalBytes(figures: TritonFigures | null): number | null {
+  const totals = (figures?.gpu ?? []).map((gpu) => gpu.memory_total_bytes).filter((bytes): bytes is number => bytes !== null && bytes > 0);
+  return totals.length === 0 ? null : totals.reduce((sum, bytes) => sum + bytes, 0);
+}

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'mocha';
 import { instanceAction } from '../../src/controller/instance-action';
+import { gpuMemoryTotalBytes } from '../../src/triton/triton-figures';
 import { InstanceProfiles, parseInstanceLabels, parseInstanceMemory } from '../../src/controller/instance-profiles';
 import { InstanceQueues } from '../../src/controller/instance-queues';
 import { buildLoadRequest } from '../../src/controller/load-request';
@@ -172,6 +173,23 @@ describe('controller parts', () => {
       assert.equal(new InstanceProfiles({ labels: new Map(), memory: new Map(), delivery: 'push', pushInstances: [] }).memoryBudgetBytes('a:1'), null);
       assert.equal(profiles.delivery('a:1'), 'shared');
       assert.equal(profiles.delivery('b:1'), 'push');
+    });
+
+    it('takes the GPU memory an instance reports when --instance-memory does not name it, before the * budget', () => {
+      const reported = new Map<string, number | null>([['a:1', 999], ['g:1', 80 * 1024 ** 3], ['cpu:1', null]]);
+      const profiles = new InstanceProfiles({
+        labels: new Map(), memory: new Map([['a:1', 100], ['*', 50]]), delivery: 'shared', pushInstances: [],
+        reportedMemoryBytes: (address) => reported.get(address) ?? null,
+      });
+      assert.equal(profiles.memoryBudgetBytes('a:1'), 100, 'a budget set for the address wins');
+      assert.equal(profiles.memoryBudgetBytes('g:1'), 80 * 1024 ** 3, 'then what the instance reports');
+      assert.equal(profiles.memoryBudgetBytes('cpu:1'), 50, 'then *');
+      const two = (used: number, total: number | null) => ({ index: '0', uuid: 'GPU-x', utilization: 0.5, memory_used_bytes: used, memory_total_bytes: total });
+      const figures = { scraped_at_ms: 0, cpu_memory_used_bytes: null, cpu_memory_total_bytes: null, models: [] };
+      assert.equal(gpuMemoryTotalBytes({ ...figures, gpu: [two(1, 16e9), two(1, 24e9)] }), 40e9);
+      assert.equal(gpuMemoryTotalBytes({ ...figures, gpu: [two(1, null)] }), null);
+      assert.equal(gpuMemoryTotalBytes({ ...figures, gpu: [] }), null);
+      assert.equal(gpuMemoryTotalBytes(null), null);
     });
   });
 
