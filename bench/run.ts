@@ -1,6 +1,7 @@
 import { controllerBenchmark } from './controller-bench';
 import { jobsBenchmark } from './jobs-bench';
 import { localTritonBenchmark } from './local-triton-bench';
+import { observationBenchmark } from './observation-bench';
 import { proxyBenchmark } from './proxy-bench';
 import { registryBenchmark } from './registry-bench';
 
@@ -11,6 +12,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<void>>> = {
   controller: controllerBenchmark,
   registry: registryBenchmark,
   jobs: jobsBenchmark,
+  observation: observationBenchmark,
 };
 
 async function main(): Promise<void> {
