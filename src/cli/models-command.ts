@@ -9,7 +9,7 @@ import { byteText, ProgressLine } from './progress-line';
 import { parseLabels } from './label-arguments';
 import { formatRecord, formatTable } from './text-table';
 
-type ModelView = ModelRecord & { readonly state: readonly PlacementRecord[]; readonly tenants?: readonly string[] };
+type ModelView = ModelRecord & { readonly state: readonly PlacementRecord[]; readonly unplaced?: string | null; readonly tenants?: readonly string[] };
 
 interface PushOptions extends AdminOptions {
   readonly name?: string;
@@ -172,7 +172,8 @@ function formatModel(model: ModelView): string {
   const head = formatRecord(modelRow(model));
   const versions = formatTable(['version', 'size', 'sha256'], model.versions.map((version) => ({ version: version.version, size: byteText(version.size_bytes), sha256: version.sha256 })));
   const state = model.state.length === 0 ? 'not loaded anywhere' : formatTable(['instance', 'state', 'versions', 'reason'], model.state.map((each) => ({ ...each, versions: each.versions.join(','), reason: each.reason ?? '' })));
-  return `${head}\n\nversions:\n${versions}\n\ninstances:\n${state}`;
+  const unplaced = model.unplaced === undefined || model.unplaced === null ? '' : `\n\nfewer replicas than wanted: ${model.unplaced}`;
+  return `${head}\n\nversions:\n${versions}\n\ninstances:\n${state}${unplaced}`;
 }
 
 function seconds(text: string): number {
