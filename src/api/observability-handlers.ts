@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import { TriageError } from '../errors/triage-error';
 import { readTrafficOverview } from '../observability/traffic/traffic-overview';
 import { ALL_SCOPE, TRAFFIC_STEP_SECONDS, tenantScope } from '../observability/traffic/traffic-fields';
@@ -18,7 +18,7 @@ export interface InstanceFigures {
 export type InstanceFiguresSource = (address: string) => InstanceFigures | null;
 
 export interface ObservabilityHandlerDependencies {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   readonly pool: InstancePool;
   readonly figures: InstanceFiguresSource;

@@ -6,12 +6,12 @@ import { TriageError } from '../errors/triage-error';
 import type { RedisDownPolicy } from '../tenancy/quota-admission';
 import { parsePayloadKeys, type PayloadKey } from '../jobs/payload-cipher';
 import { ALL_ROLES, parseRoles, type Roles } from './roles';
+import { parseRedisTarget } from '../redis/redis-url';
 
+/** Empty (the embedded redis-server) or a URL of one server, a Cluster or a Sentinel-watched master (redis/redis-url.ts). */
 function parseRedisUrl(raw: string, source: string): string {
   const text = raw.trim();
-  if (text !== '' && !/^rediss?:\/\/[^\s]+$/.test(text)) {
-    throw new TriageError('CONFIG_INVALID', `${source} must be redis://[:password@]host:port[/db] (or rediss:// for TLS)`);
-  }
+  if (text !== '') parseRedisTarget(text, source);
   return text;
 }
 
@@ -85,7 +85,8 @@ export const SERVE_SETTINGS = {
   sequenceIdleMs: durationSetting('sequence-idle', 'TRIAGE_SEQUENCE_IDLE_MS', 300_000, 'A sequence_id idle this long forgets its instance.', 1000),
   shutdownGraceMs: durationSetting('shutdown-grace', 'TRIAGE_SHUTDOWN_GRACE_MS', 10_000, 'On SIGTERM, how long calls in flight may take to finish before they are cut.', 0),
   redisUrl: customSetting<string>('redis-url', 'TRIAGE_REDIS_URL', '', '(embedded redis-server)',
-    'Redis for tenants, keys, quotas and usage: redis://[:password@]host:port[/db]. Empty: start an embedded redis-server with its data in --data-dir.',
+    'Redis for tenants, keys, quotas, usage, the registry and jobs: redis://[:password@]host:port[/db] (rediss:// for TLS); a Redis Cluster: redis+cluster://[:password@]host:port[,host:port...]; '
+      + 'Sentinel: redis+sentinel://[:password@]host:port[,host:port...]/<master name>[/db]. Empty: start an embedded redis-server with its data in --data-dir.',
     parseRedisUrl),
   redisPrefix: stringSetting('redis-prefix', 'TRIAGE_REDIS_PREFIX', 'triage:', 'Prefix of every Redis key triage writes (several deployments can share one Redis).'),
   dataDir: stringSetting('data-dir', 'TRIAGE_DATA_DIR', './.triage', 'Folder for the embedded redis-server\'s data (append-only file).'),

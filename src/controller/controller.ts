@@ -1,6 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
-import { closeRedisClient, createRedisClient } from '../redis/redis-client';
+import { closeRedisClient, createRedisClient, type RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
 import type { RecencyStore } from '../registry/recency-store';
 import type { RegistryStore } from '../registry/registry-store';
@@ -15,7 +14,7 @@ export interface ControllerOptions {
   /** Redis for the subscription to registry changes (a connection of its own). */
   readonly redisUrl: string;
   /** Redis for the lease and the records (shared with the registry). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   readonly store: RegistryStore;
   /** When each model was last used (written by the proxies): who gives its room when a load needs it. */

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import type { Logger } from '../observability/logger';
 import { defineLeaseScripts, type LeaseScripts } from './lease-scripts';
 
@@ -46,7 +46,7 @@ export class LeaderLease {
   private stopped = false;
   private lastError = '';
 
-  constructor(redis: Redis, private readonly options: LeaderLeaseOptions, private readonly listener: LeadershipListener) {
+  constructor(redis: RedisClient, private readonly options: LeaderLeaseOptions, private readonly listener: LeadershipListener) {
     this.scripts = defineLeaseScripts(redis);
     this.now = options.now ?? (() => performance.now());
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import { projectRoot } from '../protocol/project-paths';
 import { TRIAGE_VERSION } from '../version';
 
@@ -22,7 +22,7 @@ export interface LeaseScripts {
   release(key: string, owner: string): Promise<number>;
 }
 
-export function defineLeaseScripts(redis: Redis): LeaseScripts {
+export function defineLeaseScripts(redis: RedisClient): LeaseScripts {
   const source = (name: string): string => readFileSync(join(projectRoot(), 'src', 'controller', 'lua', name), 'utf8');
   if (!(ACQUIRE in redis)) {
     redis.defineCommand(ACQUIRE, { numberOfKeys: 1, lua: source('acquire-lease-1.lua') });

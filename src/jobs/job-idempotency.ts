@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
 import { TriageError } from '../errors/triage-error';
+import type { RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
+import { pipelinesBySlot } from '../redis/slot-batches';
 
 /** Entries of a tenant's hash looked at per pruning step. */
 const PRUNE_PAGE = 100;
@@ -29,7 +30,7 @@ export class JobIdempotency {
   /** tenant id -> HSCAN cursor of the next page to prune ('0': start over). */
   private readonly pruneCursors = new Map<string, string>();
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {}
 
   /** The id of the tenant's existing job created with `key`, or null. */
   async find(tenantId: string, key: string): Promise<string | null> {
@@ -54,9 +55,9 @@ export class JobIdempotency {
     const entries: [string, string][] = [];
     for (let index = 0; index + 1 < flat.length; index += 2) entries.push([flat[index] as string, flat[index + 1] as string]);
     if (entries.length === 0) return 0;
-    const pipeline = this.redis.pipeline();
-    for (const [, jobId] of entries) pipeline.exists(this.keys.job(jobId));
-    const replies = (await pipeline.exec()) ?? [];
+    const pipeline = pipelinesBySlot(this.redis);
+    for (const [, jobId] of entries) pipeline.on(this.keys.job(jobId)).exists(this.keys.job(jobId));
+    const replies = await pipeline.exec();
     const stale = entries.filter((_entry, index) => replies[index]?.[0] === null && replies[index]?.[1] === 0);
     if (stale.length === 0) return 0;
     // Safe without a check-and-delete: creations of one tenant (which replace entries) hold its creation lock, as this caller does.

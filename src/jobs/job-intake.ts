@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { TriageError } from '../errors/triage-error';
+import type { RedisClient } from '../redis/redis-client';
 import { modelAllowed, type TenantQuotas } from '../tenancy/quota-config';
 import type { BodyItem, BodyReader } from './body-rows';
 import { ChunkWriter, chunkRowsFor } from './chunk-writer';
@@ -23,7 +23,7 @@ const LONGEST_INPUT_TTL_MS = 31 * DAY_MS;
 
 export interface JobIntakeDependencies {
   readonly store: JobStore;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly signatures: ModelSignatureSource;
   readonly gate: JobQuotaGate;
   readonly idempotency: JobIdempotency;

@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
 import { defineLeaseScripts, type LeaseScripts } from '../controller/lease-scripts';
 import { TriageError } from '../errors/triage-error';
+import type { RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
+import { pipelinesBySlot } from '../redis/slot-batches';
 import { randomText } from '../tenancy/api-key-format';
 import type { TenantQuotas } from '../tenancy/quota-config';
 import { calendarPeriods } from '../tenancy/quota-checks';
@@ -30,7 +31,7 @@ export interface RowAllowance {
 export class JobQuotaGate {
   private readonly lock: LeaseScripts;
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly serverMaxRows: number, private readonly nowMs: () => number = Date.now) {
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly serverMaxRows: number, private readonly nowMs: () => number = Date.now) {
     this.lock = defineLeaseScripts(redis);
   }
 
@@ -86,9 +87,9 @@ export class JobQuotaGate {
     let open = 0;
     for (let first = 0; first < ids.length; first += STATUS_BATCH) {
       const batch = ids.slice(first, first + STATUS_BATCH);
-      const pipeline = this.redis.pipeline();
-      for (const id of batch) pipeline.hget(this.keys.job(id), 'status');
-      const replies = (await pipeline.exec()) ?? [];
+      const pipeline = pipelinesBySlot(this.redis);
+      for (const id of batch) pipeline.on(this.keys.job(id)).hget(this.keys.job(id), 'status');
+      const replies = await pipeline.exec();
       const gone: string[] = [];
       replies.forEach(([error, status], position) => {
         if (error !== null) throw error;

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { TriageError } from '../errors/triage-error';
 import type { AuditLog } from '../observability/audit-log';
+import type { RedisClient } from '../redis/redis-client';
 import { ADMIN_TENANT_ID, type Principal } from '../tenancy/tenancy-records';
 import type { TenancyService } from '../tenancy/tenancy-service';
 import type { JobIdempotency } from './job-idempotency';
@@ -16,7 +16,7 @@ export type JobView = Record<string, unknown>;
 
 export interface JobServiceDependencies {
   readonly store: JobStore;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly intake: JobIntake;
   readonly gate: JobQuotaGate;
   readonly idempotency: JobIdempotency;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { projectRoot } from '../protocol/project-paths';
+import type { RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
 import { TRIAGE_VERSION } from '../version';
 import { STATUS_TIMESTAMPS, type JobRecord, type JobStatus } from './job-record';
@@ -32,7 +32,7 @@ const INTEGER_FIELDS = ['priority', 'completion_window_s', 'total', 'completed',
 export class JobStore {
   private readonly scripts: Record<string, ScriptCall>;
 
-  constructor(private readonly redis: Redis, readonly keys: RedisKeys, readonly cipher: PayloadCipher) {
+  constructor(private readonly redis: RedisClient, readonly keys: RedisKeys, readonly cipher: PayloadCipher) {
     const source = (name: string): string => readFileSync(join(projectRoot(), 'src', 'jobs', 'lua', name), 'utf8');
     if (!(COMMIT_CHUNK in redis)) {
       redis.defineCommand(COMMIT_CHUNK, { numberOfKeys: 4, lua: source('commit-chunk-4.lua') });

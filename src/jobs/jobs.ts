@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { AuditLog } from '../observability/audit-log';
+import type { RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
 import type { TenancyService } from '../tenancy/tenancy-service';
 import type { InstancePool } from '../triton/instance-pool';
@@ -13,7 +13,7 @@ import { PayloadCipher, type PayloadKey } from './payload-cipher';
 import { PoolModelSignatures } from './pool-model-signatures';
 
 export interface JobsOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   /** The keys rows and results are encrypted with (jobPayloadKeys: --jobs-keys, or the generated one). */
   readonly payloadKeys: readonly PayloadKey[];

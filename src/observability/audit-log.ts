@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import { readAdminEntry, type AdminAuditEntry, type AuditActor } from './audit-entries';
 
 /** One audited admin change: who did what to which resource, with the resource before and after. */
@@ -33,7 +33,7 @@ export const INTERNAL_ACTOR: AuditActor = { tenant_id: 'admin', key_id: 'interna
  * has its own stream (InferenceAudit); AuditReader reads both.
  */
 export class AuditLog {
-  constructor(private readonly redis: Redis, private readonly streamKey: string, private readonly maxEntries: number) {}
+  constructor(private readonly redis: RedisClient, private readonly streamKey: string, private readonly maxEntries: number) {}
 
   async record(event: AuditEvent): Promise<void> {
     const model = event.model ?? (event.target.startsWith('model/') ? event.target.slice('model/'.length) : '');

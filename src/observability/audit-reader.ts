@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import { readAdminEntry, readInferenceEntry, type AuditEntry, type AuditKind, type ReadAuditEntry } from './audit-entries';
 import { compareStreamIds, StreamCursor } from './stream-cursor';
 
@@ -72,7 +72,7 @@ class MergedScan {
  * examined together, so a cursor never splits them.
  */
 export class AuditReader {
-  constructor(private readonly redis: Redis, private readonly streams: { readonly admin: string; readonly inference: string }) {}
+  constructor(private readonly redis: RedisClient, private readonly streams: { readonly admin: string; readonly inference: string }) {}
 
   /** At most `limit` matching entries, examining at most `maxScanned` (plus a same-id twin). */
   async page(query: AuditQuery, limit: number, maxScanned: number): Promise<AuditPage> {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { projectRoot } from '../protocol/project-paths';
+import type { RedisClient } from '../redis/redis-client';
 import { TRIAGE_VERSION } from '../version';
 import type { InferenceObserver, InferenceOutcome } from './inference-observer';
 import type { Logger } from './logger';
@@ -56,7 +56,7 @@ export class InferenceAudit implements InferenceObserver {
 
   private readonly append: (stream: string, minId: string, maxEntries: number, entries: readonly string[]) => Promise<number>;
 
-  constructor(private readonly redis: Redis, private readonly options: InferenceAuditOptions, private readonly logger: Logger) {
+  constructor(private readonly redis: RedisClient, private readonly options: InferenceAuditOptions, private readonly logger: Logger) {
     this.append = defineAppendEntries(redis);
     this.flushMs = options.flushMs ?? 250;
     this.flushAt = options.flushAt ?? 1000;
@@ -191,7 +191,7 @@ const APPEND_COMMAND = `triageAppendInferenceEntries_v${TRIAGE_VERSION.replace(/
 
 type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 
-function defineAppendEntries(redis: Redis): (stream: string, minId: string, maxEntries: number, entries: readonly string[]) => Promise<number> {
+function defineAppendEntries(redis: RedisClient): (stream: string, minId: string, maxEntries: number, entries: readonly string[]) => Promise<number> {
   if (!(APPEND_COMMAND in redis)) {
     redis.defineCommand(APPEND_COMMAND, { numberOfKeys: 1, lua: readFileSync(join(projectRoot(), 'src', 'observability', 'lua', 'append-inference-entries-1.lua'), 'utf8') });
   }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import type { Role, Roles } from '../config/roles';
 import type { InstancePool } from '../triton/instance-pool';
 
@@ -31,7 +31,7 @@ const NEEDS: Readonly<Record<Role, readonly ReadinessCheck['name'][]>> = {
  * process out of rotation while it is not (shutdown begun, Redis unreachable, no
  * instance ready), and puts it back when it is again.
  */
-export function roleReadiness(roles: Roles, accepting: () => boolean, redis: Redis, pool: InstancePool): () => RoleReadiness {
+export function roleReadiness(roles: Roles, accepting: () => boolean, redis: RedisClient, pool: InstancePool): () => RoleReadiness {
   return () => {
     const status: Record<ReadinessCheck['name'], boolean> = { accepting: accepting(), redis: redis.status === 'ready', instances: pool.isReady() };
     const byRole: Partial<Record<Role, boolean>> = {};

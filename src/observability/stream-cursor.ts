@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 
 /** One stream entry as XREVRANGE answers it. */
 export type StreamEntry = readonly [id: string, fields: string[]];
@@ -27,7 +27,7 @@ export class StreamCursor {
   private done: boolean;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private end: string,
     private readonly start: string,

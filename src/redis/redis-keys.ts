@@ -1,6 +1,9 @@
 /**
  * Every key triage writes, under one prefix. Keys of one tenant share the hash tag
- * {t:<id>}, so one Lua script touches one slot under Redis Cluster.
+ * {t:<id>}, so one Lua script touches one slot under Redis Cluster; so do the keys of one
+ * job ({j:<id>}), the registry ({registry}), job dispatch ({jobs}) and BullMQ ({bull}).
+ * The other keys (tenant and key indexes, traffic, audit streams) have slots of their own:
+ * a pipeline or MULTI that mixes tags goes through redis/slot-batches.ts.
  */
 export class RedisKeys {
   constructor(readonly prefix: string) {}

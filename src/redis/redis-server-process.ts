@@ -9,6 +9,10 @@ export interface RedisServerOptions {
   readonly port?: number;
   /** Keep an append-only file (true) or nothing on disk (false). */
   readonly appendOnly?: boolean;
+  /** A configuration file read first (e.g. a Sentinel's, which Sentinel rewrites); the settings here override it. */
+  readonly configFile?: string;
+  /** More settings, e.g. ['--cluster-enabled', 'yes'] or ['--sentinel']. */
+  readonly args?: readonly string[];
 }
 
 /** A redis-server child process that this program started and owns. */
@@ -55,9 +59,11 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   // ends, however it ends, the pipe closes and the shell stops redis-server, so no Redis
   // is ever left running without its owner. The shell prints redis-server's pid first.
   const child = spawn('sh', ['-c', 'redis-server "$@" & echo "pid $!"; read _; kill $! 2>/dev/null; wait', 'sh',
+    ...(options.configFile === undefined ? [] : [options.configFile]),
     '--port', String(port), '--bind', '127.0.0.1', '--dir', options.directory,
     '--save', '', '--appendonly', options.appendOnly === true ? 'yes' : 'no',
     '--maxmemory-policy', 'noeviction', '--protected-mode', 'yes', '--loglevel', 'warning',
+    ...(options.args ?? []),
   ], { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   let redisPid = 0;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import { projectRoot } from '../protocol/project-paths';
 import type { RedisKeys } from '../redis/redis-keys';
 import { TRIAGE_VERSION } from '../version';
@@ -17,7 +17,7 @@ type ScriptCall = (...args: (string | number)[]) => Promise<number>;
 export class RecencyStore {
   private readonly raiseScript: ScriptCall;
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys) {
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {
     if (!(RAISE_COMMAND in redis)) {
       redis.defineCommand(RAISE_COMMAND, { numberOfKeys: 1, lua: readFileSync(join(projectRoot(), 'src', 'registry', 'lua', 'raise-recency-1.lua'), 'utf8') });
     }

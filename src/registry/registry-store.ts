@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import { TriageError } from '../errors/triage-error';
 import { projectRoot } from '../protocol/project-paths';
 import type { RedisKeys } from '../redis/redis-keys';
@@ -19,7 +19,7 @@ type ScriptCall = (...args: (string | number)[]) => Promise<number>;
 export class RegistryStore {
   private readonly compareAndSet: ScriptCall;
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys) {
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {
     if (!(COMPARE_AND_SET_COMMAND in redis)) {
       redis.defineCommand(COMPARE_AND_SET_COMMAND, {
         numberOfKeys: 1,

@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import { isTriageError } from '../errors/triage-error';
 import type { AuditLog } from '../observability/audit-log';
 import type { Logger } from '../observability/logger';
@@ -10,7 +10,7 @@ import { RegistryService } from './registry-service';
 import { RegistryStore } from './registry-store';
 
 export interface RegistryOptions {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   /** The model repository (Triton layout) the registry writes. */
   readonly repository: string;

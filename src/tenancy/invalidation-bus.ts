@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
+import type { RedisClient } from '../redis/redis-client';
 
 export interface InvalidationBusOptions {
   /** Pub/sub channel of the messages. */
@@ -25,8 +25,8 @@ export class InvalidationBus {
   private onResync: () => void = () => undefined;
 
   constructor(
-    private readonly publisher: Redis,
-    private readonly subscriber: Redis,
+    private readonly publisher: RedisClient,
+    private readonly subscriber: RedisClient,
     private readonly options: InvalidationBusOptions,
     private readonly logger: Logger,
   ) {}

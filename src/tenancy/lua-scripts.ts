@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { projectRoot } from '../protocol/project-paths';
+import type { RedisClient } from '../redis/redis-client';
 import { TRIAGE_VERSION } from '../version';
 
 /** Command names carry triage's version, so two versions sharing one Redis never run each other's scripts. */
@@ -18,7 +18,7 @@ export interface TenancyScripts {
   renewLeases(key: string, ttlMs: number, members: readonly string[]): Promise<number>;
 }
 
-export function defineTenancyScripts(redis: Redis): TenancyScripts {
+export function defineTenancyScripts(redis: RedisClient): TenancyScripts {
   const source = (name: string): string => readFileSync(join(projectRoot(), 'src', 'tenancy', 'lua', name), 'utf8');
   if (!(ADMIT_COMMAND in redis)) {
     redis.defineCommand(ADMIT_COMMAND, { lua: source('admit.lua') });

@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
 import { TriageError } from '../errors/triage-error';
 import type { Logger } from '../observability/logger';
+import type { RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
+import { pipelinesBySlot } from '../redis/slot-batches';
 import { defineTenancyScripts, type TenancyScripts } from './lua-scripts';
 import { calendarPeriods, checksFor, type QuotaCheck } from './quota-checks';
 import type { TenantQuotas } from './quota-config';
@@ -67,7 +68,7 @@ export class QuotaAdmission {
   private lastDownLogMs = 0;
   private readonly nowMs: () => number;
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly options: QuotaAdmissionOptions) {
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly options: QuotaAdmissionOptions) {
     this.scripts = defineTenancyScripts(redis);
     this.nowMs = options.nowMs ?? Date.now;
   }
@@ -232,10 +233,11 @@ export class QuotaAdmission {
     if (this.releaseTimer !== null) clearTimeout(this.releaseTimer);
     this.releaseTimer = null;
     if (this.releases.size === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const [key, members] of this.releases) pipeline.zrem(key, ...members);
+    // Lease keys of many tenants: one pipeline per node under Redis Cluster.
+    const pipeline = pipelinesBySlot(this.redis);
+    for (const [key, members] of this.releases) pipeline.on(key).zrem(key, ...members);
     this.releases.clear();
-    pipeline.exec().catch(() => undefined);
+    void pipeline.exec();
   }
 
   private renew(): void {

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { TriageError } from '../errors/triage-error';
 import type { AuditActor } from '../observability/audit-entries';
 import { INTERNAL_ACTOR, type AuditLog } from '../observability/audit-log';
+import type { RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
 import { generateKey, randomText } from './api-key-format';
 import { invalidateKey, invalidateTenant, type InvalidationBus } from './invalidation-bus';
@@ -31,7 +31,7 @@ export class TenancyService {
   constructor(
     private readonly store: TenancyStore,
     private readonly bus: InvalidationBus,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly audit: Pick<AuditLog, 'record'>,
     private readonly nowMs: () => number = Date.now,

@@ -1,23 +1,27 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
+import { pipelinesBySlot, transactionsBySlot } from '../redis/slot-batches';
 import type { TenantQuotas } from './quota-config';
 import { SCOPES, type ApiKeyRecord, type Scope, type TenantRecord, type TenantStatus } from './tenancy-records';
 
 /**
  * Tenants, API keys and quotas in Redis. Plain reads and writes; the rules (names unique,
- * invalidation, what a caller may see) live in TenancyService.
+ * invalidation, what a caller may see) live in TenancyService. A tenant's own keys share
+ * its slot; the indexes (tenant set, names, API keys by id) do not, so under Redis Cluster
+ * a change is one MULTI per slot, records written before the indexes that point at them
+ * and removed after.
  */
 export class TenancyStore {
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {}
 
   /** Creates a tenant unless the name is taken; returns false when it is. */
   async createTenant(tenant: TenantRecord): Promise<boolean> {
     const claimed = await this.redis.hsetnx(this.keys.tenantNames(), tenant.name, tenant.id);
     if (claimed === 0) return false;
-    await this.redis.multi()
-      .hset(this.keys.tenant(tenant.id), tenantFields(tenant))
-      .sadd(this.keys.tenants(), tenant.id)
-      .exec();
+    const transaction = transactionsBySlot(this.redis);
+    transaction.on(this.keys.tenant(tenant.id)).hset(this.keys.tenant(tenant.id), tenantFields(tenant));
+    transaction.on(this.keys.tenants()).sadd(this.keys.tenants(), tenant.id);
+    await transaction.exec();
     return true;
   }
 
@@ -28,10 +32,12 @@ export class TenancyStore {
   async listTenants(): Promise<TenantRecord[]> {
     const ids = (await this.redis.smembers(this.keys.tenants())).sort();
     if (ids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(this.keys.tenant(id));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([, value]) => tenantFrom(value as Record<string, string>)).filter((tenant): tenant is TenantRecord => tenant !== null);
+    const pipeline = pipelinesBySlot(this.redis);
+    for (const id of ids) pipeline.on(this.keys.tenant(id)).hgetall(this.keys.tenant(id));
+    return (await pipeline.exec()).map(([error, value]) => {
+      if (error !== null) throw error;
+      return tenantFrom(value as Record<string, string>);
+    }).filter((tenant): tenant is TenantRecord => tenant !== null);
   }
 
   /** Renames are refused (returns false) when the new name is taken. */
@@ -48,19 +54,19 @@ export class TenancyStore {
   /** Deletes the tenant, its keys and its quotas. Usage history stays until it expires. */
   async deleteTenant(tenant: TenantRecord): Promise<void> {
     const keyIds = await this.redis.smembers(this.keys.tenantKeys(tenant.id));
-    const transaction = this.redis.multi()
-      .del(this.keys.tenant(tenant.id), this.keys.tenantKeys(tenant.id), this.keys.quotas(tenant.id))
-      .srem(this.keys.tenants(), tenant.id)
-      .hdel(this.keys.tenantNames(), tenant.name);
-    for (const keyId of keyIds) transaction.del(this.keys.apiKey(keyId));
+    const transaction = transactionsBySlot(this.redis);
+    transaction.on(this.keys.tenants()).srem(this.keys.tenants(), tenant.id);
+    transaction.on(this.keys.tenantNames()).hdel(this.keys.tenantNames(), tenant.name);
+    for (const keyId of keyIds) transaction.on(this.keys.apiKey(keyId)).del(this.keys.apiKey(keyId));
+    transaction.on(this.keys.tenant(tenant.id)).del(this.keys.tenant(tenant.id), this.keys.tenantKeys(tenant.id), this.keys.quotas(tenant.id));
     await transaction.exec();
   }
 
   async createKey(record: ApiKeyRecord): Promise<void> {
-    await this.redis.multi()
-      .hset(this.keys.apiKey(record.key_id), keyFields(record))
-      .sadd(this.keys.tenantKeys(record.tenant_id), record.key_id)
-      .exec();
+    const transaction = transactionsBySlot(this.redis);
+    transaction.on(this.keys.apiKey(record.key_id)).hset(this.keys.apiKey(record.key_id), keyFields(record));
+    transaction.on(this.keys.tenantKeys(record.tenant_id)).sadd(this.keys.tenantKeys(record.tenant_id), record.key_id);
+    await transaction.exec();
   }
 
   async getKey(keyId: string): Promise<ApiKeyRecord | null> {
@@ -70,10 +76,12 @@ export class TenancyStore {
   async listKeys(tenantId: string): Promise<ApiKeyRecord[]> {
     const keyIds = (await this.redis.smembers(this.keys.tenantKeys(tenantId))).sort();
     if (keyIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const keyId of keyIds) pipeline.hgetall(this.keys.apiKey(keyId));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([, value]) => keyFrom(value as Record<string, string>)).filter((key): key is ApiKeyRecord => key !== null);
+    const pipeline = pipelinesBySlot(this.redis);
+    for (const keyId of keyIds) pipeline.on(this.keys.apiKey(keyId)).hgetall(this.keys.apiKey(keyId));
+    return (await pipeline.exec()).map(([error, value]) => {
+      if (error !== null) throw error;
+      return keyFrom(value as Record<string, string>);
+    }).filter((key): key is ApiKeyRecord => key !== null);
   }
 
   async revokeKey(keyId: string, revokedAt: string): Promise<void> {

@@ -1,8 +1,7 @@
-import type { Redis } from 'ioredis';
 import { AuditLog, DEFAULT_AUDIT_MAX_ENTRIES } from '../observability/audit-log';
 import { AuditReader } from '../observability/audit-reader';
 import type { Logger } from '../observability/logger';
-import { closeRedisClient, createRedisClient, waitUntilReady } from '../redis/redis-client';
+import { closeRedisClient, createRedisClient, mastersOf, waitUntilReady, type RedisClient } from '../redis/redis-client';
 import { RedisKeys } from '../redis/redis-keys';
 import { Authenticator } from './authenticator';
 import { InvalidationBus } from './invalidation-bus';
@@ -35,7 +34,7 @@ export interface Tenancy {
   readonly audit: AuditLog;
   /** Reads both audit streams (admin changes and inference metadata) for GET /v1/audit. */
   readonly auditReader: AuditReader;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   /** Flushes usage, stops timers, closes both Redis connections. */
   stop(): Promise<void>;
@@ -92,16 +91,19 @@ export async function startTenancy(options: TenancyOptions, rootLogger: Logger):
   };
 }
 
-async function warnUnlessNoEviction(redis: Redis, logger: Logger): Promise<void> {
-  try {
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
-    const policy = reply[1];
-    if (policy !== undefined && policy !== 'noeviction') {
-      logger.warn({ policy }, 'Redis maxmemory-policy is not noeviction: quota counters, leases and (later) job queues may be evicted; set maxmemory-policy noeviction');
+async function warnUnlessNoEviction(redis: RedisClient, logger: Logger): Promise<void> {
+  // Under Redis Cluster every master holds some of the keys: each is asked.
+  await Promise.all(mastersOf(redis).map(async (server) => {
+    try {
+      const reply = (await server.config('GET', 'maxmemory-policy')) as string[];
+      const policy = reply[1];
+      if (policy !== undefined && policy !== 'noeviction') {
+        logger.warn({ policy, node: `${server.options.host ?? ''}:${server.options.port ?? ''}` }, 'Redis maxmemory-policy is not noeviction: quota counters, leases and job queues may be evicted; set maxmemory-policy noeviction');
+      }
+    } catch {
+      // CONFIG may be disabled (managed Redis); nothing to check then.
     }
-  } catch {
-    // CONFIG may be disabled (managed Redis); nothing to check then.
-  }
+  }));
 }
 
 /** The URL without its password, for messages. */

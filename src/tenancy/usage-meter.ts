@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger';
 import { recordedModelName } from '../observability/recorded-model-name';
+import type { RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
+import { pipelinesBySlot } from '../redis/slot-batches';
 import { calendarPeriods } from './quota-checks';
 
 export const USAGE_METRICS = ['requests', 'inferences', 'bytes_in', 'bytes_out', 'errors', 'latency_ms'] as const;
@@ -41,7 +42,7 @@ export class UsageMeter {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly flushIntervalMs: number,
     private readonly logger: Logger,
@@ -84,39 +85,46 @@ export class UsageMeter {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const pipeline = this.redis.pipeline();
+    const pipeline = pipelinesBySlot(this.redis);
     for (const [hashKey, fields] of batch) {
-      for (const [field, amount] of fields) pipeline.hincrby(hashKey, field, amount);
-      pipeline.expire(hashKey, RETENTION_SECONDS);
+      for (const [field, amount] of fields) pipeline.on(hashKey).hincrby(hashKey, field, amount);
+      pipeline.on(hashKey).expire(hashKey, RETENTION_SECONDS);
     }
-    try {
-      await pipeline.exec();
-    } catch (error) {
-      // Keep the counts for the next flush rather than lose them.
-      for (const [hashKey, fields] of batch) {
+    const replies = await pipeline.exec();
+    // Counts whose increment failed are kept for the next flush rather than lost (one hash's
+    // commands travel in one pipeline, which fails as a whole when its connection does).
+    let at = 0;
+    let failure: Error | null = null;
+    for (const [hashKey, fields] of batch) {
+      for (const [field, amount] of fields) {
+        const error = replies[at++]?.[0] ?? null;
+        if (error === null) continue;
+        failure ??= error;
         const current = this.pending.get(hashKey) ?? new Map<string, number>();
-        for (const [field, amount] of fields) current.set(field, (current.get(field) ?? 0) + amount);
+        current.set(field, (current.get(field) ?? 0) + amount);
         this.pending.set(hashKey, current);
       }
-      this.logger.warn({ reason: (error as Error).message }, 'usage not written yet (Redis unreachable); will retry');
+      at += 1;
     }
+    if (failure !== null) this.logger.warn({ reason: failure.message }, 'usage not written yet (Redis unreachable); will retry');
   }
 }
 
 /** Usage rows of the tenants over the days from..to (inclusive, YYYY-MM-DD), sorted. */
-export async function readUsage(redis: Redis, keys: RedisKeys, tenantIds: readonly string[], from: string, to: string): Promise<UsageRow[]> {
+export async function readUsage(redis: RedisClient, keys: RedisKeys, tenantIds: readonly string[], from: string, to: string): Promise<UsageRow[]> {
   const days = daysBetween(from, to);
-  const pipeline = redis.pipeline();
+  const pipeline = pipelinesBySlot(redis);
   const order: [string, string][] = [];
   for (const tenantId of tenantIds) {
     for (const day of days) {
-      pipeline.hgetall(keys.usage(tenantId, day));
+      pipeline.on(keys.usage(tenantId, day)).hgetall(keys.usage(tenantId, day));
       order.push([tenantId, day]);
     }
   }
-  const results = order.length === 0 ? [] : ((await pipeline.exec()) ?? []);
+  const results = await pipeline.exec();
   const rows: UsageRow[] = [];
-  results.forEach(([, value], index) => {
+  results.forEach(([error, value], index) => {
+    if (error !== null) throw error;
     const [tenantId, day] = order[index] as [string, string];
     const byModel = new Map<string, Record<UsageMetric, number>>();
     for (const [field, amount] of Object.entries(value as Record<string, string>)) {

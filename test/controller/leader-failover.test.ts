@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
 import { after, before, describe, it } from 'mocha';
 import { closeRedisClient, createRedisClient } from '../../src/redis/redis-client';
+import type { RedisClient } from '../../src/redis/redis-client';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { RegistryStore } from '../../src/registry/registry-store';
 import { startLocalTritonFixture, type LocalTritonFixture } from '../support/local-triton-fixture';
@@ -28,7 +28,7 @@ describe('controller leader failover', function () {
   const instances: LocalTritonFixture[] = [];
   const processes: TriageProcess[] = [];
   const keys = new RedisKeys(uniquePrefix());
-  let redis: Redis;
+  let redis: RedisClient;
 
   const leaseOwnerPid = async (): Promise<number | null> => {
     const owner = await redis.get(keys.controllerLease());

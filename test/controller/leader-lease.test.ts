@@ -3,11 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
 import { afterEach, describe, it } from 'mocha';
 import { LeaderLease } from '../../src/controller/leader-lease';
 import { silentLogger } from '../../src/observability/logger';
 import { closeRedisClient, createRedisClient, waitUntilReady } from '../../src/redis/redis-client';
+import type { RedisClient } from '../../src/redis/redis-client';
 import { startRedisServer, type RedisServerProcess } from '../../src/redis/redis-server-process';
 import { sharedRedisUrl, uniquePrefix } from '../support/test-redis';
 
@@ -16,7 +16,7 @@ const TTL_MS = 600;
 interface Contender {
   readonly name: string;
   readonly lease: LeaderLease;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** Times (performance.now) it started and stopped leading. */
   readonly events: { kind: 'acquired' | 'lost'; atMs: number; reason?: string }[];
 }

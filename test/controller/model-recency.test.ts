@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { after, before, describe, it } from 'mocha';
 import { silentLogger } from '../../src/observability/logger';
 import { RecencyRecorder } from '../../src/proxy/recency-recorder';
 import { closeRedisClient, createRedisClient, waitUntilReady } from '../../src/redis/redis-client';
+import type { RedisClient } from '../../src/redis/redis-client';
 import { RedisKeys } from '../../src/redis/redis-keys';
 import { startRedisServer } from '../../src/redis/redis-server-process';
 import { RecencyStore } from '../../src/registry/recency-store';
@@ -15,10 +15,10 @@ import { waitUntil } from './controller-fixture';
 
 /** Last-use times: several proxies write them to one Redis hash; the newest time wins. */
 describe('model last-use times (recency)', () => {
-  const clients: Redis[] = [];
+  const clients: RedisClient[] = [];
   let url: string;
 
-  const client = async (redisUrl = url, failFast = true): Promise<Redis> => {
+  const client = async (redisUrl = url, failFast = true): Promise<RedisClient> => {
     const redis = createRedisClient({ url: redisUrl, name: 'test:recency', failFast });
     redis.on('error', () => undefined);
     clients.push(redis);

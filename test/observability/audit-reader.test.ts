@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
-import type { Redis } from 'ioredis';
 import { after, before, describe, it } from 'mocha';
 import { AUDIT_KINDS } from '../../src/observability/audit-entries';
 import { AuditReader, type AuditQuery } from '../../src/observability/audit-reader';
 import { compareStreamIds } from '../../src/observability/stream-cursor';
 import { closeRedisClient, createRedisClient, waitUntilReady } from '../../src/redis/redis-client';
+import type { RedisClient } from '../../src/redis/redis-client';
 import { sharedRedisUrl, uniquePrefix } from '../support/test-redis';
 
 const ALL: AuditQuery = { kinds: AUDIT_KINDS, tenant: null, model: null, action: null, sinceMs: null, untilMs: null, before: null };
 
 describe('audit reader: both streams merged newest first, bounded scans', function () {
   this.timeout(30_000);
-  let redis: Redis;
+  let redis: RedisClient;
   let reader: AuditReader;
   const prefix = uniquePrefix();
   const streams = { admin: `${prefix}audit`, inference: `${prefix}audit-inference` };

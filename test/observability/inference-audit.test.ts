@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { after, afterEach, before, describe, it } from 'mocha';
 import pino from 'pino';
 import type { InferenceOutcome } from '../../src/observability/inference-observer';
 import { InferenceAudit, type InferenceAuditOptions } from '../../src/observability/inference-audit';
 import { silentLogger } from '../../src/observability/logger';
 import { closeRedisClient, createRedisClient, waitUntilReady } from '../../src/redis/redis-client';
+import type { RedisClient } from '../../src/redis/redis-client';
 import { startRedisServer } from '../../src/redis/redis-server-process';
 import { sharedRedisUrl, uniquePrefix } from '../support/test-redis';
 
@@ -23,7 +23,7 @@ function outcome(overrides: Partial<InferenceOutcome> = {}): InferenceOutcome {
 }
 
 /** The fields of every entry of a stream, oldest first, as objects. */
-async function streamEntries(redis: Redis, key: string): Promise<Record<string, string>[]> {
+async function streamEntries(redis: RedisClient, key: string): Promise<Record<string, string>[]> {
   const entries = await redis.xrange(key, '-', '+');
   return entries.map(([, fields]) => {
     const record: Record<string, string> = {};
@@ -39,7 +39,7 @@ function capturingLogger(lines: Record<string, unknown>[]) {
 
 describe('inference audit stream: buffered writes, retention, Redis outages', function () {
   this.timeout(30_000);
-  let redis: Redis;
+  let redis: RedisClient;
   let key: string;
   const audits: InferenceAudit[] = [];
   const audit = (options: Partial<InferenceAuditOptions> = {}, logger = silentLogger(), client = redis): InferenceAudit => {

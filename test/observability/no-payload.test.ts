@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import type { Redis } from 'ioredis';
 import { after, before, describe, it } from 'mocha';
 import { closeRedisClient, createRedisClient, waitUntilReady } from '../../src/redis/redis-client';
+import type { RedisClient } from '../../src/redis/redis-client';
 import { startRedisServer, type RedisServerProcess } from '../../src/redis/redis-server-process';
 import { TritonTestClient } from '../support/grpc-test-client';
 import { inferRequest, type TestInput } from '../support/infer-request';
@@ -47,7 +47,7 @@ function markerFormsIn(haystack: Buffer): string[] {
 }
 
 /** Every value of every key of a Redis (key names too), typed reads only (DUMP could compress a value out of sight). */
-async function dumpRedis(redis: Redis): Promise<{ keys: number; types: Set<string>; bytes: Buffer }> {
+async function dumpRedis(redis: RedisClient): Promise<{ keys: number; types: Set<string>; bytes: Buffer }> {
   const parts: Buffer[] = [];
   const types = new Set<string>();
   let keys = 0;
@@ -92,7 +92,7 @@ describe('no payload byte of a request appears in the audit streams, anywhere in
   let repository: TempRepository;
   let dataDir: string;
   let redisServer: RedisServerProcess;
-  let redis: Redis;
+  let redis: RedisClient;
   let triage: TriageProcess | undefined;
   /** Every request body (and raw tensor) the test sent: the marker must be in them. */
   const sent: Buffer[] = [];

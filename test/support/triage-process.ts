@@ -4,7 +4,8 @@ import { projectRoot } from '../../src/protocol/project-paths';
 import { TEST_ADMIN_KEY, TEST_JOBS_KEYS_ARGUMENT } from './test-redis';
 
 const TRIAGE = join(projectRoot(), 'bin', 'triage.js');
-const READY_LINE = /triage ready: gRPC on [^\s]+:(\d+), HTTP on [^\s]+:(\d+)/;
+/** Group 1: the gRPC port (absent when the process runs no proxy role); group 2: the HTTP port. */
+const READY_LINE = /triage ready: (?:gRPC on [^\s]+:(\d+)|gRPC off \(no proxy role\)), HTTP on [^\s]+:(\d+)/;
 
 export interface TriageProcessOptions {
   /** Triton instances (host:port). */
@@ -18,15 +19,18 @@ export interface TriageProcessOptions {
   /** More `triage serve` flags. */
   readonly args?: readonly string[];
   readonly readyTimeoutMs?: number;
+  /** Default 0 (a free port); give the old port to restart a process where it was. */
+  readonly grpcPort?: number;
+  /** Default 0 (a free port); give the old port to restart a process where it was. */
+  readonly httpPort?: number;
 }
 
-/** `triage serve` running as a child process, so a test can run several and SIGKILL one. */
-export interface TriageProcess {
+/** `triage serve` running as a child process with any roles (gRPC off without the proxy role). */
+export interface TriageRoleProcess {
   readonly child: ChildProcess;
-  readonly grpcPort: number;
+  /** null when the process runs no proxy role (it printed "gRPC off"). */
+  readonly grpcPort: number | null;
   readonly httpPort: number;
-  /** 127.0.0.1:grpcPort */
-  readonly address: string;
   /** http://127.0.0.1:httpPort */
   readonly httpBase: string;
   /** Everything the process wrote to stdout (JSON logs) and stderr so far. */
@@ -38,12 +42,34 @@ export interface TriageProcess {
   stop(): Promise<void>;
 }
 
+/** `triage serve` running as a child process with its gRPC port on (the proxy role), so a test can run several and SIGKILL one. */
+export interface TriageProcess extends TriageRoleProcess {
+  readonly grpcPort: number;
+  /** 127.0.0.1:grpcPort */
+  readonly address: string;
+}
+
 /**
- * Starts `node bin/triage.js serve` on 127.0.0.1 with free ports and resolves once it
- * prints "triage ready: gRPC on ...:P, HTTP on ...:Q". A process that does not get
- * ready in time is killed before the promise rejects, so a failed start leaks nothing.
+ * Starts `node bin/triage.js serve` (every role unless `args` says `--roles`) and resolves
+ * once it has a gRPC port; a process that came up without one is stopped and the promise rejects.
  */
-export function spawnTriage(options: TriageProcessOptions): Promise<TriageProcess> {
+export async function spawnTriage(options: TriageProcessOptions): Promise<TriageProcess> {
+  const started = await spawnTriageProcess(options);
+  const { grpcPort } = started;
+  if (grpcPort === null) {
+    await started.stop();
+    throw new Error('triage serve started without a gRPC port (no proxy role): use spawnTriageProcess');
+  }
+  return { ...started, grpcPort, address: `127.0.0.1:${grpcPort}` };
+}
+
+/**
+ * Starts `node bin/triage.js serve` on 127.0.0.1 (free ports unless given) and resolves
+ * once it prints "triage ready: gRPC on ...:P, HTTP on ...:Q" or "triage ready: gRPC off
+ * (no proxy role), HTTP on ...:Q". A process that does not get ready in time is killed
+ * before the promise rejects, so a failed start leaks nothing.
+ */
+export function spawnTriageProcess(options: TriageProcessOptions): Promise<TriageRoleProcess> {
   const child = spawn(process.execPath, [TRIAGE, 'serve',
     '--triton-urls', options.tritonUrls.join(','),
     '--redis-url', options.redisUrl,
@@ -51,8 +77,8 @@ export function spawnTriage(options: TriageProcessOptions): Promise<TriageProces
     '--admin-key', options.adminKey ?? TEST_ADMIN_KEY,
     '--jobs-keys', TEST_JOBS_KEYS_ARGUMENT,
     '--listen-address', '127.0.0.1',
-    '--grpc-port', '0',
-    '--http-port', '0',
+    '--grpc-port', String(options.grpcPort ?? 0),
+    '--http-port', String(options.httpPort ?? 0),
     '--lease-ttl', String(options.leaseTtlMs ?? 2000),
     '--log-level', 'warn',
     ...(options.args ?? []),
@@ -90,13 +116,12 @@ export function spawnTriage(options: TriageProcessOptions): Promise<TriageProces
       ready = true;
       clearTimeout(timer);
       child.off('exit', onEarlyExit);
-      const grpcPort = Number(match[1]);
+      const grpcPort = match[1] === undefined ? null : Number(match[1]);
       const httpPort = Number(match[2]);
       resolve({
         child,
         grpcPort,
         httpPort,
-        address: `127.0.0.1:${grpcPort}`,
         httpBase: `http://127.0.0.1:${httpPort}`,
         output: () => output,
         running,

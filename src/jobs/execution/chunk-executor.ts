@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import { TriageError } from '../../errors/triage-error';
+import type { RedisClient } from '../../redis/redis-client';
 import type { RedisKeys } from '../../redis/redis-keys';
 import type { JobRecord } from '../job-record';
 import type { JobStore } from '../job-store';
@@ -23,7 +23,7 @@ export type ChunkOutcome =
 
 export interface ChunkExecutorDependencies {
   readonly store: JobStore;
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   readonly inference: BatchInference;
 }

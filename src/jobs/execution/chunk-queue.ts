@@ -1,4 +1,5 @@
-import type { JobsOptions, RedisOptions } from 'bullmq';
+import type { JobsOptions } from 'bullmq';
+import { bullmqConnection } from '../../redis/redis-client';
 
 /** The one BullMQ queue of chunks to execute (prefix: RedisKeys.bullPrefix()). */
 export const CHUNK_QUEUE = 'chunks';
@@ -39,17 +40,10 @@ export function chunkJobOptions(jobId: string, chunk: number, retry: ChunkRetryP
 }
 
 /**
- * Connection options for a BullMQ Queue or Worker, which then owns (and closes) its
- * connections. A worker's connections block, so their commands wait for a reconnect
- * (maxRetriesPerRequest null, as BullMQ requires); a queue's commands fail after a few
- * reconnects. Reconnects come quickly (50 ms doubling to 1 s), so a Redis restart costs
- * about a second, not BullMQ's default of up to 20 s.
+ * The connection of a BullMQ Queue or Worker (one server, Sentinel or Cluster), and
+ * `release`, to call once the Queue or Worker is closed. A worker's connections block, so
+ * their commands wait for a reconnect (maxRetriesPerRequest null, as BullMQ requires); a
+ * queue's commands fail after a few reconnects. Reconnects come quickly (50 ms doubling
+ * to 1 s), so a Redis restart costs about a second, not BullMQ's default of up to 20 s.
  */
-export function bullConnection(url: string, name: string, blocking: boolean): RedisOptions {
-  return {
-    url,
-    connectionName: name,
-    maxRetriesPerRequest: blocking ? null : 20,
-    retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 1000),
-  };
-}
+export const bullConnection = bullmqConnection;

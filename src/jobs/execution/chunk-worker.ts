@@ -1,7 +1,7 @@
 import { Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { asTriageError } from '../../errors/triage-error';
 import type { Logger } from '../../observability/logger';
+import type { RedisClient } from '../../redis/redis-client';
 import type { RedisKeys } from '../../redis/redis-keys';
 import type { JobStore } from '../job-store';
 import type { ChunkExecutor, ChunkOutcome } from './chunk-executor';
@@ -38,12 +38,14 @@ export interface ChunkWorkerOptions {
  */
 export class ChunkWorker {
   private worker: Worker<ChunkJobData> | null = null;
+  /** Closes what BullMQ leaves open of the worker's connection (see bullConnection), once the worker is closed. */
+  private releaseConnection: () => Promise<void> = () => Promise.resolve();
   private lastErrorLogMs = 0;
 
   constructor(
     private readonly executor: ChunkExecutor,
     private readonly store: JobStore,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly finalizer: JobFinalizer,
     private readonly scripts: DispatchScripts,
@@ -51,8 +53,10 @@ export class ChunkWorker {
   ) {}
 
   start(): void {
+    const { connection, release } = bullConnection(this.options.redisUrl, 'triage:jobs-worker', true);
+    this.releaseConnection = release;
     const worker = new Worker<ChunkJobData>(CHUNK_QUEUE, (job) => this.process(job), {
-      connection: bullConnection(this.options.redisUrl, 'triage:jobs-worker', true),
+      connection,
       prefix: this.options.prefix,
       concurrency: this.options.concurrency,
       lockDuration: this.options.stallTimeoutMs,
@@ -80,6 +84,7 @@ export class ChunkWorker {
     const closed = await Promise.race([worker.close().then(() => false), timedOut]);
     clearTimeout(timer);
     if (closed) await worker.close(true);
+    await this.releaseConnection();
   }
 
   private async process(job: Job<ChunkJobData>): Promise<string> {

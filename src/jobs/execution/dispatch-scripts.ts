@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redis } from 'ioredis';
 import { projectRoot } from '../../protocol/project-paths';
+import type { RedisClient } from '../../redis/redis-client';
 import type { RedisKeys } from '../../redis/redis-keys';
 import { TRIAGE_VERSION } from '../../version';
 import { chunkRef } from './chunk-ref';
@@ -27,7 +27,7 @@ type ScriptCall = (...args: (string | number)[]) => Promise<unknown>;
 export class DispatchScripts {
   private readonly commands: Record<string, ScriptCall>;
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys) {
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys) {
     const source = (name: string): string => readFileSync(join(projectRoot(), 'src', 'jobs', 'lua', name), 'utf8');
     if (!(ENQUEUE in redis)) {
       redis.defineCommand(ENQUEUE, { numberOfKeys: 3, lua: source('enqueue-chunks-3.lua') });

@@ -1,7 +1,8 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/logger';
+import type { RedisClient } from '../../redis/redis-client';
 import type { RedisKeys } from '../../redis/redis-keys';
+import { pipelinesBySlot, resultsOrThrow } from '../../redis/slot-batches';
 import type { JobStore } from '../job-store';
 import { parseChunkRef } from './chunk-ref';
 import { CHUNK_QUEUE, chunkJobId, chunkJobOptions, type ChunkJobData, type ChunkRetryPolicy } from './chunk-queue';
@@ -52,7 +53,7 @@ export class FairDispatcher {
 
   constructor(
     private readonly queue: Queue<ChunkJobData>,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly store: JobStore,
     private readonly scripts: DispatchScripts,
@@ -96,10 +97,11 @@ export class FairDispatcher {
     if (refs.length === 0) return 0;
     const chunks = refs.map((ref) => ({ ref, parsed: parseChunkRef(ref) }));
     const jobIds = [...new Set(chunks.map(({ parsed }) => parsed?.jobId).filter((id): id is string => id !== undefined))];
-    const pipeline = this.redis.pipeline();
-    for (const id of jobIds) pipeline.hmget(this.keys.job(id), 'status', 'expires_at');
-    const replies = await pipeline.exec() ?? [];
-    const jobs = new Map(jobIds.map((id, index) => [id, (replies[index]?.[1] ?? [null, null]) as (string | null)[]]));
+    const pipeline = pipelinesBySlot(this.redis);
+    for (const id of jobIds) pipeline.on(this.keys.job(id)).hmget(this.keys.job(id), 'status', 'expires_at');
+    // A failed read throws (the refs stay in flight and are swept again), never reads as a job that is gone.
+    const replies = resultsOrThrow(await pipeline.exec());
+    const jobs = new Map(jobIds.map((id, index) => [id, (replies[index] ?? [null, null]) as (string | null)[]]));
     const adds: { name: string; data: ChunkJobData; opts: ReturnType<typeof chunkJobOptions> }[] = [];
     const dropped: string[] = [];
     for (const { ref, parsed } of chunks) {

@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
 import { defineLeaseScripts, type LeaseScripts } from '../../controller/lease-scripts';
 import type { Logger } from '../../observability/logger';
+import type { RedisClient } from '../../redis/redis-client';
 import type { RedisKeys } from '../../redis/redis-keys';
+import { pipelinesBySlot, resultsOrThrow } from '../../redis/slot-batches';
 import type { JobRecord, JobStatus } from '../job-record';
 import type { JobStore } from '../job-store';
 import { commitChunkAsErrors } from './commit-chunk-as-errors';
@@ -44,7 +45,7 @@ export class JobFinalizer {
   private readonly settling = new Map<string, Promise<void>>();
   private lockCount = 0;
 
-  constructor(private readonly store: JobStore, private readonly redis: Redis, private readonly keys: RedisKeys, private readonly options: JobFinalizerOptions) {
+  constructor(private readonly store: JobStore, private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly options: JobFinalizerOptions) {
     this.leases = defineLeaseScripts(redis);
   }
 
@@ -177,27 +178,25 @@ export class JobFinalizer {
   private async retain(record: JobRecord): Promise<void> {
     const { id } = record;
     const expireAtMs = Date.now() + this.options.retentionMs;
-    let pipeline = this.redis.pipeline();
-    let queued = 0;
+    // The job's keys share one slot ({j:<id>}); the indexes are in {jobs}.
+    let pipeline = pipelinesBySlot(this.redis);
     const flush = async (): Promise<void> => {
-      if (queued === 0) return;
-      await pipeline.exec();
-      pipeline = this.redis.pipeline();
-      queued = 0;
+      if (pipeline.length === 0) return;
+      resultsOrThrow(await pipeline.exec());
+      pipeline = pipelinesBySlot(this.redis);
     };
-    pipeline.pexpire(this.keys.job(id), this.options.retentionMs);
-    pipeline.pexpire(this.keys.jobDone(id), this.options.retentionMs);
-    queued += 2;
+    pipeline.on(this.keys.job(id)).pexpire(this.keys.job(id), this.options.retentionMs);
+    pipeline.on(this.keys.jobDone(id)).pexpire(this.keys.jobDone(id), this.options.retentionMs);
     for (let chunk = 0; chunk < record.chunks_total; chunk++) {
-      pipeline.del(this.keys.jobInput(id, chunk));
-      pipeline.pexpire(this.keys.jobResults(id, chunk), this.options.retentionMs);
-      pipeline.pexpire(this.keys.jobErrors(id, chunk), this.options.retentionMs);
-      queued += 3;
-      if (queued >= PIPELINE_BATCH) await flush();
+      pipeline.on(this.keys.jobInput(id, chunk)).del(this.keys.jobInput(id, chunk));
+      pipeline.on(this.keys.jobResults(id, chunk)).pexpire(this.keys.jobResults(id, chunk), this.options.retentionMs);
+      pipeline.on(this.keys.jobErrors(id, chunk)).pexpire(this.keys.jobErrors(id, chunk), this.options.retentionMs);
+      if (pipeline.length >= PIPELINE_BATCH) await flush();
     }
-    pipeline.zadd(this.keys.jobsRetained(), expireAtMs, `${record.tenant_id} ${id}`);
-    pipeline.zrem(this.keys.jobsOpen(), id);
-    queued += 2;
+    // The job leaves the open index only once its keys expire: a failure before leaves it there for the next sweep.
+    await flush();
+    pipeline.on(this.keys.jobsRetained()).zadd(this.keys.jobsRetained(), expireAtMs, `${record.tenant_id} ${id}`);
+    pipeline.on(this.keys.jobsOpen()).zrem(this.keys.jobsOpen(), id);
     await flush();
   }
 }

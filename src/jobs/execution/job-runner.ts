@@ -64,14 +64,15 @@ export async function startJobRunner(options: JobRunnerOptions, rootLogger: Logg
   const logger = rootLogger.child({ component: 'jobs' });
   const redis = createRedisClient({ url: options.redisUrl, name: 'triage:jobs', failFast: false });
   redis.on('error', () => undefined);
-  const queue = new Queue<ChunkJobData>(CHUNK_QUEUE, { connection: bullConnection(options.redisUrl, 'triage:jobs-queue', false), prefix: options.keys.bullPrefix() });
+  const queueConnection = bullConnection(options.redisUrl, 'triage:jobs-queue', false);
+  const queue = new Queue<ChunkJobData>(CHUNK_QUEUE, { connection: queueConnection.connection, prefix: options.keys.bullPrefix() });
   queue.on('error', () => undefined);
   try {
     await waitUntilReady(redis, STARTUP_TIMEOUT_MS);
     await queue.waitUntilReady();
   } catch (error) {
     await queue.close().catch(() => undefined);
-    await closeRedisClient(redis);
+    await Promise.all([queueConnection.release(), closeRedisClient(redis)]);
     throw error;
   }
   const store = new JobStore(redis, options.keys, options.cipher);
@@ -114,7 +115,7 @@ export async function startJobRunner(options: JobRunnerOptions, rootLogger: Logg
       await worker?.close(timeoutMs);
       await finalizer.drain();
       await queue.close().catch(() => undefined);
-      await closeRedisClient(redis);
+      await Promise.all([queueConnection.release(), closeRedisClient(redis)]);
     })();
     return stopping;
   };

@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../observability/logger';
+import type { RedisClient } from '../../redis/redis-client';
 import type { RedisKeys } from '../../redis/redis-keys';
+import { pipelinesBySlot, resultsOrThrow } from '../../redis/slot-batches';
 import type { JobFinalizer } from './job-finalizer';
 import { stopReasonOf } from './stop-reason';
 
@@ -29,7 +30,7 @@ export class JobSweeper {
   private stopped = false;
   private lastErrorLogMs = 0;
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly finalizer: JobFinalizer, private readonly options: JobSweeperOptions) {}
+  constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly finalizer: JobFinalizer, private readonly options: JobSweeperOptions) {}
 
   start(): void {
     this.schedule();
@@ -51,11 +52,12 @@ export class JobSweeper {
     const page = await this.redis.zrange(open, this.cursor, this.cursor + PAGE - 1);
     this.cursor += PAGE;
     const ids = [...new Set([...due, ...page])];
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hmget(this.keys.job(id), 'status', 'chunks_done', 'chunks_total', 'expires_at');
-    const replies = ids.length === 0 ? [] : await pipeline.exec() ?? [];
+    const pipeline = pipelinesBySlot(this.redis);
+    for (const id of ids) pipeline.on(this.keys.job(id)).hmget(this.keys.job(id), 'status', 'chunks_done', 'chunks_total', 'expires_at');
+    // A failed read throws (the pass is retried), never reads as a job that is gone.
+    const replies = resultsOrThrow(await pipeline.exec());
     for (const [index, id] of ids.entries()) {
-      const [status, done, total, expiresAt] = (replies[index]?.[1] ?? []) as (string | null)[];
+      const [status, done, total, expiresAt] = (replies[index] ?? []) as (string | null)[];
       if (this.stopped) return;
       if (status === null || status === undefined) {
         await this.redis.zrem(open, id);
@@ -73,13 +75,14 @@ export class JobSweeper {
   private async dropRetained(nowMs: number): Promise<void> {
     const members = await this.redis.zrangebyscore(this.keys.jobsRetained(), '-inf', nowMs, 'LIMIT', 0, PAGE);
     if (members.length === 0) return;
-    const pipeline = this.redis.pipeline();
+    // The tenants' indexes first, then the retained entries that point there (a failure leaves them for the next pass).
+    const pipeline = pipelinesBySlot(this.redis);
     for (const member of members) {
       const [tenantId, jobId] = member.split(' ');
-      if (tenantId !== undefined && jobId !== undefined) pipeline.zrem(this.keys.tenantJobs(tenantId), jobId);
-      pipeline.zrem(this.keys.jobsRetained(), member);
+      if (tenantId !== undefined && jobId !== undefined) pipeline.on(this.keys.tenantJobs(tenantId)).zrem(this.keys.tenantJobs(tenantId), jobId);
     }
-    await pipeline.exec();
+    resultsOrThrow(await pipeline.exec());
+    await this.redis.zrem(this.keys.jobsRetained(), ...members);
   }
 
   private schedule(): void {

@@ -1,7 +1,8 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client';
 import { parseChunkRef } from '../../jobs/execution/chunk-ref';
 import { JOB_STATUSES, TERMINAL_STATUSES, type JobStatus } from '../../jobs/job-record';
 import type { RedisKeys } from '../../redis/redis-keys';
+import { pipelinesBySlot, resultsOrThrow } from '../../redis/slot-batches';
 
 /** BullMQ states in which a chunk waits to run (delayed: waiting for its retry backoff). */
 const WAITING_STATES = ['wait', 'prioritized', 'delayed'] as const;
@@ -38,7 +39,7 @@ export class JobQueueReader {
   private readonly ended = new Map<string, JobStatus>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     /** The chunk queue, once the job runner has started it (null before: the figures are then left out). */
     private readonly queue: () => WaitingChunkQueue | null,
@@ -63,14 +64,14 @@ export class JobQueueReader {
     const unread = [...retained].filter((id) => !this.ended.has(id));
     const tenants = [...new Set(ringTenants)];
 
-    const pipeline = this.redis.pipeline();
-    for (const id of open) pipeline.hmget(this.keys.job(id), 'status', 'queued_at');
-    for (const id of unread) pipeline.hget(this.keys.job(id), 'status');
-    for (const tenant of tenants) pipeline.llen(this.keys.jobBacklog(tenant)).lindex(this.keys.jobBacklog(tenant), 0);
-    const replies = (await pipeline.exec() ?? []).map(([error, reply]) => {
-      if (error !== null) throw error;
-      return reply;
-    });
+    const pipeline = pipelinesBySlot(this.redis);
+    for (const id of open) pipeline.on(this.keys.job(id)).hmget(this.keys.job(id), 'status', 'queued_at');
+    for (const id of unread) pipeline.on(this.keys.job(id)).hget(this.keys.job(id), 'status');
+    for (const tenant of tenants) {
+      pipeline.on(this.keys.jobBacklog(tenant)).llen(this.keys.jobBacklog(tenant));
+      pipeline.on(this.keys.jobBacklog(tenant)).lindex(this.keys.jobBacklog(tenant), 0);
+    }
+    const replies = resultsOrThrow(await pipeline.exec());
 
     const byStatus = new Map<JobStatus, number>(JOB_STATUSES.map((status) => [status, 0]));
     const count = (status: string | null): void => {

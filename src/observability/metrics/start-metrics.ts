@@ -1,6 +1,6 @@
 import type { Router as ExpressRouter } from 'express';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
+import type { RedisClient } from '../../redis/redis-client';
 import type { RedisKeys } from '../../redis/redis-keys';
 import type { RegistryStore } from '../../registry/registry-store';
 import type { InstancePool } from '../../triton/instance-pool';
@@ -30,7 +30,7 @@ export interface MetricsDependencies {
   readonly pool: InstancePool;
   readonly registryStore: Pick<RegistryStore, 'list' | 'placement'>;
   /** The tenancy client (fail-fast: commands fail at once while Redis is unreachable). */
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly keys: RedisKeys;
   /** The batch job chunk queue (JobRunner.queue), once started: metrics start before the job runner, to see every call from the first. */
   readonly jobQueue: () => WaitingChunkQueue | null;

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client';
+import { pipelinesBySlot } from '../../redis/slot-batches';
 import { LATENCY_BOUNDS_MS, latencyQuantile } from './latency-buckets';
 import { TRAFFIC_STEP_SECONDS, stepOf, trafficField } from './traffic-fields';
 
@@ -43,16 +44,16 @@ const FIGURES = ['r', 'e', 'q', ...LATENCY_BOUNDS_MS.map((_bound, index) => `l${
 
 /**
  * Reads the traffic series of one scope (every call, or one tenant's) over the last
- * windowSeconds: one pipeline of HMGET, one per step.
+ * windowSeconds: one pipeline of HMGET, one per step (one pipeline per node under Redis Cluster).
  */
-export async function readTrafficOverview(redis: Redis, keyOf: (stepSeconds: number) => string, scope: string, windowSeconds: number, nowMs: number): Promise<TrafficOverview> {
+export async function readTrafficOverview(redis: RedisClient, keyOf: (stepSeconds: number) => string, scope: string, windowSeconds: number, nowMs: number): Promise<TrafficOverview> {
   const current = stepOf(nowMs);
   const steps: number[] = [];
   for (let step = current - windowSeconds + TRAFFIC_STEP_SECONDS; step <= current; step += TRAFFIC_STEP_SECONDS) steps.push(step);
   const fields = FIGURES.map((figure) => trafficField(scope, figure));
-  const pipeline = redis.pipeline();
-  for (const step of steps) pipeline.hmget(keyOf(step), ...fields);
-  const replies = (await pipeline.exec()) ?? [];
+  const pipeline = pipelinesBySlot(redis);
+  for (const step of steps) pipeline.on(keyOf(step)).hmget(keyOf(step), ...fields);
+  const replies = await pipeline.exec();
   const counts: StepCounts[] = replies.map(([error, values]) => {
     if (error !== null) throw error;
     const numbers = (values as (string | null)[]).map((value) => Number(value ?? 0));

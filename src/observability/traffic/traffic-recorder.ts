@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../redis/redis-client';
+import { pipelinesBySlot } from '../../redis/slot-batches';
 import type { InferenceObserver, InferenceOutcome } from '../inference-observer';
 import type { Logger } from '../logger';
 import { LATENCY_BOUNDS_MS, latencyBucketOf } from './latency-buckets';
@@ -42,7 +43,7 @@ export class TrafficRecorder implements InferenceObserver {
   private readonly tenantFields = new Map<string, ScopeFields>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keyOf: (stepSeconds: number) => string,
     private readonly flushIntervalMs: number,
     private readonly logger: Logger,
@@ -84,23 +85,35 @@ export class TrafficRecorder implements InferenceObserver {
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const pipeline = this.redis.pipeline();
+    // One key per step: under Redis Cluster the steps spread over the nodes, one pipeline each.
+    const pipeline = pipelinesBySlot(this.redis);
     for (const [step, fields] of batch) {
       const key = this.keyOf(step);
-      for (const [field, amount] of fields) pipeline.hincrby(key, field, amount);
-      pipeline.expire(key, TRAFFIC_KEEP_SECONDS);
+      for (const [field, amount] of fields) pipeline.on(key).hincrby(key, field, amount);
+      pipeline.on(key).expire(key, TRAFFIC_KEEP_SECONDS);
     }
-    try {
-      const replies = (await pipeline.exec()) ?? [];
-      const failed = replies.find(([error]) => error !== null);
-      if (failed !== undefined) throw failed[0] as Error;
-    } catch (error) {
-      this.keep(batch);
-      const now = Date.now();
-      if (now - this.lastWarningMs > 60_000) {
-        this.lastWarningMs = now;
-        this.logger.warn({ reason: (error as Error).message }, 'traffic series not written yet (Redis unreachable); will retry');
+    const replies = await pipeline.exec();
+    // Only the counts whose increment failed are kept for the next flush (none is added twice).
+    const unwritten = new Map<number, Map<string, number>>();
+    let failure: Error | null = null;
+    let at = 0;
+    for (const [step, fields] of batch) {
+      for (const [field, amount] of fields) {
+        const error = replies[at++]?.[0] ?? null;
+        if (error === null) continue;
+        failure ??= error;
+        const kept = unwritten.get(step) ?? new Map<string, number>();
+        kept.set(field, amount);
+        unwritten.set(step, kept);
       }
+      at += 1;
+    }
+    if (failure === null) return;
+    this.keep(unwritten);
+    const now = Date.now();
+    if (now - this.lastWarningMs > 60_000) {
+      this.lastWarningMs = now;
+      this.logger.warn({ reason: failure.message }, 'traffic series not written yet (Redis unreachable); will retry');
     }
   }
 
