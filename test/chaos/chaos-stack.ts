@@ -131,6 +131,19 @@ export class ChaosStack {
   }
 
   /**
+   * SIGTERM of the slot's process (a rolling restart's step); resolves once it has exited,
+   * with how it exited: a graceful stop ends with code 0 by itself, not by the SIGKILL that
+   * follows 5 s later.
+   */
+  async terminate(role: ChaosRole, index: number): Promise<{ pid: number; killedAt: number; exitCode: number | null; signal: string | null; stopMs: number }> {
+    const member = this.member(role, index);
+    const pid = member.current.child.pid ?? -1;
+    const killedAt = performance.now();
+    await member.current.stop();
+    return { pid, killedAt, exitCode: member.current.child.exitCode, signal: member.current.child.signalCode, stopMs: Math.round(performance.now() - killedAt) };
+  }
+
+  /**
    * The killed slot's process again, same flags, same ports; resolves once the new one
    * answers /readyz 200, with the time from the kill to then.
    */

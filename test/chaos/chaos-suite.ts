@@ -49,6 +49,11 @@ interface CreatedTenant {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Attempts that reached a proxy and were cut (not refused a connection, not rate limited), over every load. */
+function cutAttempts(loads: readonly InferenceLoad[]): number {
+  return loads.reduce((sum, load) => sum + load.figures().interrupted, 0);
+}
+
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | false>, pollMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -73,7 +78,7 @@ function describeFigures(name: string, figures: LoadFigures): string {
  * the job complete with every custom_id once, the budget exact, the controller converged.
  */
 export function describeChaos(target: ChaosRedisTarget): void {
-  describe(`chaos (${target.name} Redis): SIGKILL and restart of one process of each role under load and a ${JOB_ROWS}-row job`, function () {
+  describe(`chaos (${target.name} Redis): SIGKILL and restart of one process of each role, then a rolling SIGTERM restart of the others, under load and a ${JOB_ROWS}-row job`, function () {
     this.timeout(360_000);
     let redis: { readonly url: string; stop(): Promise<void> } | null = null;
     let stack: ChaosStack | null = null;
@@ -204,6 +209,35 @@ export function describeChaos(target: ChaosRedisTarget): void {
         takeoverMs = Math.round(performance.now() - killedAt);
         return `standby took the lease ${takeoverMs} ms after the kill`;
       });
+
+      // A rolling restart: SIGTERM of the other process of each role, under the same load. A graceful
+      // stop drains: no call it holds is cut (no CANCELLED or reset attempt), it exits 0 by itself.
+      const cutBeforeRolling = cutAttempts([steady, slow, budgeted]);
+      for (const role of ['proxy', 'api', 'worker', 'controller'] as const) {
+        // The proxy is signalled while it holds a call of the slow model (300 ms in the instance's queue): the call must finish.
+        let held: Promise<unknown> | null = null;
+        let heldClient: TritonClient | null = null;
+        if (role === 'proxy') {
+          heldClient = new TritonClient(up.proxyAddresses()[1] as string, { maxMessageBytes: 4 * 1024 * 1024 });
+          const request = inferRequest(SLOW_MODEL, [
+            { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], raw: int32Buffer(rowInput0(7)) },
+            { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], raw: int32Buffer(ROW_INPUT1) },
+          ]);
+          held = heldClient.unary('ModelInfer', request, { metadata: adminMetadata, timeoutMs: 10_000 });
+          await sleep(100);
+        }
+        const stopped = await up.terminate(role, 1);
+        if (held !== null) {
+          await held.finally(() => heldClient?.close());
+          assert.ok(stopped.stopMs >= 100, `the proxy waited for the call it held before exiting (${stopped.stopMs} ms)`);
+        }
+        assert.equal(stopped.signal, null, `${role} #1 stopped by itself on SIGTERM, not by the SIGKILL after 5 s (${stopped.stopMs} ms)`);
+        assert.equal(stopped.exitCode, 0, `${role} #1 exited 0 on SIGTERM`);
+        const record = await up.restart(role, 1, stopped, 'SIGTERM');
+        notes.push(`${role} #1 (pid ${record.pid}, SIGTERM): stopped in ${stopped.stopMs} ms, ready again ${record.recoveryMs} ms after the signal`);
+        await sleep(PAUSE_MS);
+      }
+      assert.equal(cutAttempts([steady, slow, budgeted]), cutBeforeRolling, 'no call cut by a graceful stop');
 
       const [steadyFigures, slowFigures, budgetFigures] = await Promise.all([steady.stop(), slow.stop(), budgeted.stop()]);
 
