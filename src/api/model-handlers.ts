@@ -6,6 +6,8 @@ import { archiveFormatOf } from '../repository/archive/extract-archive';
 import type { ModelRecord, PlacementRecord } from '../registry/model-record';
 import type { RegistryService } from '../registry/registry-service';
 import type { RegistryStore } from '../registry/registry-store';
+import { loadSignature } from '../controller/load-signature';
+import { servedVersions } from '../controller/served-versions';
 import { modelAllowed } from '../tenancy/quota-config';
 import type { Principal } from '../tenancy/tenancy-records';
 import type { TenancyService } from '../tenancy/tenancy-service';
@@ -32,12 +34,14 @@ export interface ModelHandlers {
  */
 export function modelHandlers(registry: RegistryService, store: RegistryStore, tenancy: Pick<TenancyService, 'listTenants' | 'getQuotas'>): ModelHandlers {
   const view = async (record: ModelRecord, principal: Principal): Promise<Record<string, unknown>> => {
-    const [placement, unplaced] = await Promise.all([store.placement(record.name), store.unplacedReason(record.name)]);
+    const [placement, unplaced, measured] = await Promise.all([store.placement(record.name), store.unplacedReason(record.name), store.measuredFootprint(record.name)]);
+    // A measurement of another configuration or version set does not describe this one.
+    const measuredFootprintBytes = measured !== null && measured.digest === loadSignature(record, servedVersions(record)) ? measured.bytes : null;
     if (!isAdministrator(principal)) {
       const { owner: _owner, ...visible } = record;
-      return { ...visible, state: placement.map(placementView), unplaced };
+      return { ...visible, state: placement.map(placementView), unplaced, measured_footprint_bytes: measuredFootprintBytes };
     }
-    return { ...record, state: placement.map(placementView), unplaced, tenants: await tenantsAllowed(tenancy, record.name) };
+    return { ...record, state: placement.map(placementView), unplaced, measured_footprint_bytes: measuredFootprintBytes, tenants: await tenantsAllowed(tenancy, record.name) };
   };
   const visibleModel = async (request: Request, response: Response): Promise<ModelRecord> => {
     const principal = principalOf(response);
@@ -73,7 +77,7 @@ export function modelHandlers(registry: RegistryService, store: RegistryStore, t
     },
     async deleteModel(request, response) {
       const record = await registry.delete(pathParam(request, 'name'), actorOf(response));
-      response.json({ ...record, state: [], unplaced: null });
+      response.json({ ...record, state: [], unplaced: null, measured_footprint_bytes: null });
     },
     async deploy(request, response) {
       response.status(202).json(await view(await registry.deploy(pathParam(request, 'name'), request.body, actorOf(response)), principalOf(response)));

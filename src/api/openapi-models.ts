@@ -41,7 +41,7 @@ export const MODEL_SCHEMAS: Record<string, Json> = {
   },
   Model: {
     type: 'object',
-    required: ['name', 'platform', 'backend', 'max_batch_size', 'config', 'versions', 'deployment', 'state', 'unplaced', 'created_at', 'updated_at', 'revision'],
+    required: ['name', 'platform', 'backend', 'max_batch_size', 'config', 'versions', 'deployment', 'state', 'unplaced', 'measured_footprint_bytes', 'created_at', 'updated_at', 'revision'],
     properties: {
       name: NAME,
       platform: { type: 'string' },
@@ -53,6 +53,7 @@ export const MODEL_SCHEMAS: Record<string, Json> = {
       footprint_bytes: nullable({ type: 'integer' }),
       deployment: nullable({ allOf: [ref('Deployment'), { type: 'object', properties: { updated_at: TIME } }], description: 'null: not managed (never deployed); replicas 0: undeployed.' }),
       state: { type: 'array', items: ref('Placement'), description: 'Observed state on each instance (the controller\'s).' },
+      measured_footprint_bytes: nullable({ type: 'integer', minimum: 1, description: 'What an instance reported the model took after loading its current config and versions (Triton\'s ModelStatistics memory_usage: GPU bytes, else all); placement uses it when footprint_bytes is not declared. null: not measured (yet).' }),
       unplaced: nullable({ type: 'string', description: 'Why the deployment has fewer replicas than it wants (e.g. evicted for a more recently used model), as the controller last planned; null: fully placed, or not managed.' }),
       tenants: { type: 'array', items: { type: 'string' }, description: 'Tenants whose quotas allow the model (admin keys only).' },
       created_at: TIME,

@@ -4,6 +4,8 @@ import type { InstancePool } from '../triton/instance-pool';
 import type { TritonInstance } from '../triton/triton-instance';
 import type { InstanceProfiles } from './instance-profiles';
 import { buildLoadRequest } from './load-request';
+import { measureFootprint } from './footprint-measurement';
+import type { RegistryStore } from '../registry/registry-store';
 import type { PlacementBook } from './placement-book';
 import { repositoryLoad, repositoryUnload, tritonMessage } from './repository-calls';
 import type { RetryBackoff } from './retry-backoff';
@@ -28,6 +30,8 @@ export interface PlacementWorkerOptions {
   readonly repository: string;
   /** Deadline of each RepositoryModelLoad / Unload call. */
   readonly callTimeoutMs: number;
+  /** Where footprints measured after a load are kept. */
+  readonly footprints: Pick<RegistryStore, 'setMeasuredFootprint'>;
   readonly logger: Logger;
   /** Nothing is written once this turns false (another process leads). */
   readonly isLeader: () => boolean;
@@ -68,11 +72,23 @@ export class PlacementWorker {
       this.options.backoff.succeeded(name, instance.address);
       await book.set(name, instance.address, 'READY', ready, null, model.digest);
       logger.info({ model: name, instance: instance.address, versions: ready, ms: Math.round(this.options.nowMs() - startedMs) }, 'controller: model READY');
+      await this.recordFootprint(instance, model);
       return;
     }
     const retryInMs = this.options.backoff.failed(name, instance.address, model.digest, this.options.nowMs());
     await book.set(name, instance.address, 'FAILED', model.versions, failure, previousDigest);
     logger.warn({ model: name, instance: instance.address, reason: failure, retryInMs }, 'controller: load failed');
+  }
+
+  /** What the instance measured for the load (ModelStatistics.memory_usage), kept for placement; a failure to read it changes nothing. */
+  private async recordFootprint(instance: TritonInstance, model: DesiredModel): Promise<void> {
+    try {
+      const bytes = await measureFootprint(instance.client, model.record.name, this.options.callTimeoutMs);
+      if (bytes === null || !this.options.isLeader()) return;
+      await this.options.footprints.setMeasuredFootprint(model.record.name, { bytes, digest: model.digest, instance: instance.address, measured_at: new Date().toISOString() });
+    } catch (error) {
+      this.options.logger.debug({ model: model.record.name, instance: instance.address, reason: tritonMessage(error) }, 'controller: no footprint measured');
+    }
   }
 
   async unload(instance: TritonInstance, name: string): Promise<void> {

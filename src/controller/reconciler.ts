@@ -18,7 +18,7 @@ import { RetryBackoff, type RetryBackoffOptions } from './retry-backoff';
 import { servedVersions } from './served-versions';
 
 export interface ReconcilerOptions {
-  readonly store: PlacementStore & Pick<RegistryStore, 'list' | 'replaceUnplaced'>;
+  readonly store: PlacementStore & Pick<RegistryStore, 'list' | 'replaceUnplaced' | 'measuredFootprints' | 'setMeasuredFootprint'>;
   /** When each model was last used (the proxies write it). */
   readonly recency: Pick<RecencyStore, 'all' | 'forget'>;
   /** A model used within this long is never evicted for another, ms. */
@@ -100,6 +100,7 @@ export class Reconciler {
       profiles: options.profiles,
       repository: options.repository,
       callTimeoutMs: options.callTimeoutMs,
+      footprints: options.store,
       logger: options.logger,
       isLeader: () => this.active && options.isLeader(),
       nowMs: this.nowMs,
@@ -166,7 +167,7 @@ export class Reconciler {
     const instances = this.options.pool.list();
     const live = instances.filter((instance) => instance.isRoutable());
     const plan = planPlacement({
-      ...policyModels(records, lastUses),
+      ...policyModels(records, lastUses, await this.currentMeasurements(records)),
       instances: live.map((instance) => this.policyInstance(instance)),
       eviction: { nowMs: this.wallClockMs(), protectMs: this.options.evictIdleMs },
     });
@@ -186,6 +187,17 @@ export class Reconciler {
     }
     for (const model of this.rollouts.keys()) if (!this.desired.has(model)) this.rollouts.delete(model);
     this.lastError = '';
+  }
+
+  /** Footprints measured after a load of each model's current configuration and versions (older measurements do not count). */
+  private async currentMeasurements(records: readonly ModelRecord[]): Promise<Map<string, number>> {
+    const measured = await this.options.store.measuredFootprints();
+    const current = new Map<string, number>();
+    for (const record of records) {
+      const measurement = measured.get(record.name);
+      if (measurement !== undefined && measurement.digest === loadSignature(record, servedVersions(record))) current.set(record.name, measurement.bytes);
+    }
+    return current;
   }
 
   /** Compares one (model, instance) and queues work, or brings its record up to date. */

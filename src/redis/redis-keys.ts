@@ -37,6 +37,8 @@ export class RedisKeys {
   registryModels(): string { return `${this.prefix}{registry}:models`; }
   /** Hash: instance address -> observed state of one model there (JSON), written by the controller. */
   registryPlacement(model: string): string { return `${this.prefix}{registry}:placement:${model}`; }
+  /** Hash: model name -> its footprint as measured after its last load (JSON MeasuredFootprint), written by the controller. */
+  measuredFootprints(): string { return `${this.prefix}{registry}:footprints`; }
   /** The controller's leader lease (SET NX PX). */
   controllerLease(): string { return `${this.prefix}{registry}:controller-lease`; }
   /** Pub/sub channel: a model's desired state changed (payload: the model name). */

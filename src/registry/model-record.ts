@@ -60,3 +60,12 @@ export interface PlacementRecord {
   readonly versions: readonly string[];
   readonly updated_at: string;
 }
+
+/** A model's footprint as an instance measured it after a load (controller/footprint-measurement.ts), with the load it measured. */
+export interface MeasuredFootprint {
+  readonly bytes: number;
+  /** The load signature (config and served versions) the measurement belongs to: another load needs its own. */
+  readonly digest: string;
+  readonly instance: string;
+  readonly measured_at: string;
+}

@@ -5,7 +5,7 @@ import { TriageError } from '../errors/triage-error';
 import { projectRoot } from '../protocol/project-paths';
 import type { RedisKeys } from '../redis/redis-keys';
 import { TRIAGE_VERSION } from '../version';
-import type { ModelRecord, PlacementRecord } from './model-record';
+import type { MeasuredFootprint, ModelRecord, PlacementRecord } from './model-record';
 
 const COMPARE_AND_SET_COMMAND = `triageRegistryCas_v${TRIAGE_VERSION.replace(/[^0-9A-Za-z]/g, '_')}`;
 
@@ -51,6 +51,7 @@ export class RegistryStore {
     const written = await this.compareAndSet.call(this.redis, this.keys.registryModels(), previous.name, String(previous.revision), '');
     if (written !== 1) throw changedMeanwhile(previous.name, previous);
     await this.redis.del(this.keys.registryPlacement(previous.name));
+    await this.redis.hdel(this.keys.measuredFootprints(), previous.name);
     await this.announce(previous.name);
   }
 
@@ -65,6 +66,21 @@ export class RegistryStore {
 
   async clearPlacement(name: string, instance: string): Promise<void> {
     await this.redis.hdel(this.keys.registryPlacement(name), instance);
+  }
+
+  /** Footprints measured after loads, by model (see controller/footprint-measurement.ts). */
+  async measuredFootprints(): Promise<Map<string, MeasuredFootprint>> {
+    const all = await this.redis.hgetall(this.keys.measuredFootprints());
+    return new Map(Object.entries(all).map(([name, json]) => [name, JSON.parse(json) as MeasuredFootprint]));
+  }
+
+  async measuredFootprint(name: string): Promise<MeasuredFootprint | null> {
+    const json = await this.redis.hget(this.keys.measuredFootprints(), name);
+    return json === null ? null : JSON.parse(json) as MeasuredFootprint;
+  }
+
+  async setMeasuredFootprint(name: string, measured: MeasuredFootprint): Promise<void> {
+    await this.redis.hset(this.keys.measuredFootprints(), name, JSON.stringify(measured));
   }
 
   /** Why the model has fewer replicas than its deployment wants, as the controller last planned (null: fully placed, or unmanaged). */

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import type { BackendInstance, InstanceContext } from '../backends/backend-instance';
 import { createIdentityInstance } from '../backends/identity-backend';
-import { createOnnxRuntimeInstance } from '../backends/onnxruntime-backend';
+import { createOnnxRuntimeInstance, onnxModelPath } from '../backends/onnxruntime-backend';
+import { readOnnxGraphIo } from '../../repository/onnx/onnx-graph-io';
 import { ModelScheduler } from '../scheduling/model-scheduler';
 import { ModelStatistics } from '../statistics/model-statistics';
 import type { ModelConfigObject } from './model-config-types';
@@ -39,12 +40,28 @@ export class LoadedModelVersion {
       await Promise.all(instances.map((instance) => instance.close()));
       throw failure.reason instanceof Error ? failure.reason : new Error(String(failure.reason));
     }
-    return new LoadedModelVersion(spec, config, version, instances);
+    const loaded = new LoadedModelVersion(spec, config, version, instances);
+    // What Triton reports as memory_usage is measured at load; local-triton reports the
+    // weights every instance holds (the part of an onnxruntime session that grows with the model).
+    if (spec.backend === 'onnxruntime') {
+      const weights = await onnxWeightBytes(onnxModelPath(versionPath, spec.defaultModelFilename || 'model.onnx'));
+      if (weights > 0) loaded.statistics.memoryUsage = [{ type: 'CPU', id: 0, byteSize: weights * instances.length }];
+    }
+    return loaded;
   }
 
   /** Lets queued and running requests finish, then releases every instance. */
   async unload(): Promise<void> {
     await this.scheduler.drain();
     await Promise.all(this.instances.map((instance) => instance.close()));
+  }
+}
+
+/** The initializer bytes of an ONNX file, or 0 when it cannot be read (the load itself already succeeded). */
+async function onnxWeightBytes(path: string): Promise<number> {
+  try {
+    return (await readOnnxGraphIo(path)).initializerBytes;
+  } catch {
+    return 0;
   }
 }

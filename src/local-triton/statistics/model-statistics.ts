@@ -48,6 +48,12 @@ export class ModelStatistics {
   lastInferenceMs = 0;
   private readonly batches = new Map<number, BatchStat>();
 
+  /**
+   * Memory the version took at load, as Triton's memory_usage reports it: one entry per
+   * kind of memory (local-triton: CPU, the weights its instances hold), set once at load.
+   */
+  memoryUsage: readonly { readonly type: 'CPU' | 'CPU_PINNED' | 'GPU'; readonly id: number; readonly byteSize: number }[] = [];
+
   constructor(private readonly nowMs: () => number = Date.now) {}
 
   recordExecution(batchSize: number, durations: ComputeDurations): void {
@@ -104,7 +110,7 @@ export class ModelStatistics {
           compute_infer: stat.computeInfer.toMessage(),
           compute_output: stat.computeOutput.toMessage(),
         })),
-      memory_usage: [],
+      memory_usage: this.memoryUsage.map((usage) => ({ type: usage.type, id: usage.id, byte_size: String(usage.byteSize) })),
       response_stats: {},
     };
   }

@@ -22,6 +22,11 @@ export interface OnnxGraphIo {
   /** The graph's inputs without those that are initializers (weights), in graph order. */
   readonly inputs: OnnxIoMetadata[];
   readonly outputs: OnnxIoMetadata[];
+  /**
+   * Bytes of the graph's initializers (weights) as stored in the file, sparse ones
+   * included; weights kept in external data files are not counted.
+   */
+  readonly initializerBytes: number;
   /** Bytes read from the file: the walk skips initializer and node contents without reading them. */
   readonly bytesRead: number;
 }
@@ -50,22 +55,23 @@ export async function readOnnxGraphIo(path: string): Promise<OnnxGraphIo> {
     const inputs: OnnxIoMetadata[] = [];
     const outputs: OnnxIoMetadata[] = [];
     const initializers = new Set<string>();
+    const weights = { bytes: 0 };
     let graphs = 0;
     // Protobuf merges repeated occurrences of a message field, so every graph field counts.
     await forEachField(reader, 0, size, 'ModelProto', async (field) => {
       if (field.number !== MODEL_GRAPH) return;
       expectLengthDelimited(field, 'ModelProto.graph');
       graphs += 1;
-      await readGraph(reader, field, inputs, outputs, initializers);
+      await readGraph(reader, field, inputs, outputs, initializers, weights);
     });
     if (graphs === 0) throw new OnnxFormatError('no graph (ModelProto field 7): this is not an ONNX model', 0);
-    return { inputs: inputs.filter((input) => !initializers.has(input.name)), outputs, bytesRead: reader.bytesRead };
+    return { inputs: inputs.filter((input) => !initializers.has(input.name)), outputs, initializerBytes: weights.bytes, bytesRead: reader.bytesRead };
   } finally {
     await file.close();
   }
 }
 
-async function readGraph(reader: PositionedReader, graph: Field, inputs: OnnxIoMetadata[], outputs: OnnxIoMetadata[], initializers: Set<string>): Promise<void> {
+async function readGraph(reader: PositionedReader, graph: Field, inputs: OnnxIoMetadata[], outputs: OnnxIoMetadata[], initializers: Set<string>, weights: { bytes: number }): Promise<void> {
   await forEachField(reader, graph.start, graph.end, 'GraphProto', async (field) => {
     switch (field.number) {
       case GRAPH_INPUT:
@@ -79,12 +85,14 @@ async function readGraph(reader: PositionedReader, graph: Field, inputs: OnnxIoM
       }
       case GRAPH_INITIALIZER: {
         expectLengthDelimited(field, 'GraphProto.initializer');
+        weights.bytes += field.end - field.start;
         const name = await tensorName(reader, field);
         if (name !== null) initializers.add(name);
         return;
       }
       case GRAPH_SPARSE_INITIALIZER: {
         expectLengthDelimited(field, 'GraphProto.sparse_initializer');
+        weights.bytes += field.end - field.start;
         await forEachField(reader, field.start, field.end, 'SparseTensorProto', async (member) => {
           if (member.number !== SPARSE_TENSOR_VALUES) return;
           expectLengthDelimited(member, 'SparseTensorProto.values');
