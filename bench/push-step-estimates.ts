@@ -11,7 +11,7 @@ import { timedPost } from './timed-post';
 
 /** The steps of a push timed one by one, ms; all but the prepacked upload in the bench process, with the code triage runs. */
 export interface StepEstimates {
-  /** packDirectory (tar + gzip at zlib's default level 6, as `triage models push` streams it) drained to memory. */
+  /** packDirectory (tar + gzip at level 1, as `triage models push` streams it) drained to memory. */
   readonly packMs: number;
   /** zlib gzip of model.onnx alone at level 1, and at level 0 (stored blocks: still gzip), for comparison with the default level. */
   readonly gzipLevel1Ms: number;
