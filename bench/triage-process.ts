@@ -16,7 +16,10 @@ export interface TriageProcess {
  * its stderr matches `readyPattern` (e.g. the "triage ready" line).
  */
 export function startTriageProcess(args: readonly string[], readyPattern: RegExp, timeoutMs = 30_000): Promise<TriageProcess> {
-  const child = spawn(process.execPath, [join(projectRoot(), 'bin', 'triage.js'), ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
+  // BENCH_CPU_PROF=<folder>: the triage process writes a V8 CPU profile there when it exits (node --cpu-prof).
+  const profile = process.env['BENCH_CPU_PROF'];
+  const nodeFlags = profile === undefined || profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const child = spawn(process.execPath, [...nodeFlags, join(projectRoot(), 'bin', 'triage.js'), ...args], { stdio: ['ignore', 'inherit', 'pipe'] });
   const stop = ownChild(child, 'SIGTERM', 15_000);
   let stderr = '';
   return new Promise<TriageProcess>((resolve, reject) => {
