@@ -37,21 +37,7 @@ export async function startAdminFixture(): Promise<AdminFixture> {
   const started = await startTriageOnLocalTriton(['identity_fp32']);
   const running = started.triage;
   const base = started.base;
-  const call = async (method: string, path: string, key: string | null = TEST_ADMIN_KEY, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers: { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      ...(body === undefined ? {} : { body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    let parsed: JsonDocument | null = null;
-    try {
-      parsed = JSON.parse(text) as JsonDocument;
-    } catch {
-      parsed = null;
-    }
-    return { status: response.status, headers: response.headers, text, body: parsed };
-  };
+  const call = adminApiCaller(base);
   return {
     triage: running,
     base,
@@ -80,5 +66,24 @@ export async function startAdminFixture(): Promise<AdminFixture> {
       return state;
     },
     stop: () => started.stop(),
+  };
+}
+
+/** One call of the admin API at `base` (http://host:port); `key` null sends no key; a string or Buffer body is sent as is, anything else as JSON. */
+export function adminApiCaller(base: string): AdminFixture['call'] {
+  return async (method: string, path: string, key: string | null = TEST_ADMIN_KEY, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
+    const response = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    let parsed: JsonDocument | null = null;
+    try {
+      parsed = JSON.parse(text) as JsonDocument;
+    } catch {
+      parsed = null;
+    }
+    return { status: response.status, headers: response.headers, text, body: parsed };
   };
 }

@@ -13,7 +13,7 @@ import { SAMPLE_REPOSITORY } from '../support/temp-repository';
 import { closeRedisClient, createRedisClient, waitUntilReady } from '../../src/redis/redis-client';
 import { sharedRedisUrl, TEST_ADMIN_KEY, uniquePrefix } from '../support/test-redis';
 import { startTriageOnLocalTriton, type TriageOnLocalTriton } from '../support/triage-on-local-triton';
-import type { Answer, JsonDocument } from './admin-fixture';
+import { adminApiCaller, type Answer, type JsonDocument } from './admin-fixture';
 
 const BOOTSTRAP = { tenant_id: 'admin', key_id: 'bootstrap' };
 const REST_BODY = JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
@@ -30,21 +30,8 @@ describe('GET /v1/audit: admin changes and inference metadata', function () {
   let inferB: { key: string; keyId: string };
   let jobId: string;
 
-  const call = async (method: string, path: string, key: string | null = TEST_ADMIN_KEY, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> => {
-    const response = await fetch(`${started.base}${path}`, {
-      method,
-      headers: { ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      ...(body === undefined ? {} : { body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body) }),
-    });
-    const text = await response.text();
-    let parsed: JsonDocument | null = null;
-    try {
-      parsed = JSON.parse(text) as JsonDocument;
-    } catch {
-      parsed = null;
-    }
-    return { status: response.status, headers: response.headers, text, body: parsed };
-  };
+  const call = (method: string, path: string, key: string | null = TEST_ADMIN_KEY, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> =>
+    adminApiCaller(started.base)(method, path, key, body, headers);
   const ok = async (method: string, path: string, key: string | null = TEST_ADMIN_KEY, body?: unknown, headers: Record<string, string> = {}): Promise<JsonDocument> => {
     const answer = await call(method, path, key, body, headers);
     assert.ok(answer.status >= 200 && answer.status < 300, `${method} ${path}: ${answer.status} ${answer.text}`);

@@ -49,6 +49,12 @@ interface CreatedTenant {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** True when the proxy's /metrics shows calls in flight on an instance. */
+async function proxyHoldsCalls(httpBase: string): Promise<boolean> {
+  const text = await (await fetch(`${httpBase}/metrics`)).text();
+  return text.split('\n').some((line) => line.startsWith('triage_instance_in_flight{') && Number(line.slice(line.lastIndexOf(' ') + 1)) > 0);
+}
+
 /** Attempts that reached a proxy and were cut (not refused a connection, not rate limited), over every load. */
 function cutAttempts(loads: readonly InferenceLoad[]): number {
   return loads.reduce((sum, load) => sum + load.figures().interrupted, 0);
@@ -214,22 +220,36 @@ export function describeChaos(target: ChaosRedisTarget): void {
       // stop drains: no call it holds is cut (no CANCELLED or reset attempt), it exits 0 by itself.
       const cutBeforeRolling = cutAttempts([steady, slow, budgeted]);
       for (const role of ['proxy', 'api', 'worker', 'controller'] as const) {
-        // The proxy is signalled while it holds a call of the slow model (300 ms in the instance's queue): the call must finish.
-        let held: Promise<unknown> | null = null;
-        let heldClient: TritonClient | null = null;
+        // The proxy is signalled while it holds a call of the slow model (queued up to 300 ms at the instance): the
+        // call must still be answered, after the signal. A call can leave early in a batch with others: then try again.
+        let held: { settledAt: number; answer: Promise<unknown>; client: TritonClient } | null = null;
         if (role === 'proxy') {
-          heldClient = new TritonClient(up.proxyAddresses()[1] as string, { maxMessageBytes: 4 * 1024 * 1024 });
-          const request = inferRequest(SLOW_MODEL, [
-            { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], raw: int32Buffer(rowInput0(7)) },
-            { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], raw: int32Buffer(ROW_INPUT1) },
-          ]);
-          held = heldClient.unary('ModelInfer', request, { metadata: adminMetadata, timeoutMs: 10_000 });
-          await sleep(100);
+          const proxyBase = up.member('proxy', 1).current.httpBase;
+          for (let attempt = 0; attempt < 10 && held === null; attempt += 1) {
+            const client = new TritonClient(up.proxyAddresses()[1] as string, { maxMessageBytes: 4 * 1024 * 1024 });
+            const request = inferRequest(SLOW_MODEL, [
+              { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], raw: int32Buffer(rowInput0(7)) },
+              { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], raw: int32Buffer(ROW_INPUT1) },
+            ]);
+            const candidate = { settledAt: Infinity, answer: Promise.resolve() as Promise<unknown>, client };
+            candidate.answer = client.unary('ModelInfer', request, { metadata: adminMetadata, timeoutMs: 10_000 }).finally(() => { candidate.settledAt = performance.now(); });
+            // Until the proxy reports calls in flight on an instance while this one is still unanswered.
+            const deadline = performance.now() + 250;
+            while (candidate.settledAt === Infinity && performance.now() < deadline && !(await proxyHoldsCalls(proxyBase))) await sleep(5);
+            // No await between this check and the signal below: the answer cannot be taken in between.
+            if ((await proxyHoldsCalls(proxyBase)) && candidate.settledAt === Infinity) held = candidate;
+            else {
+              await candidate.answer.catch(() => undefined);
+              client.close();
+            }
+          }
+          assert.ok(held !== null, 'caught the proxy holding the call within 10 tries');
         }
+        const signalledAt = performance.now();
         const stopped = await up.terminate(role, 1);
         if (held !== null) {
-          await held.finally(() => heldClient?.close());
-          assert.ok(stopped.stopMs >= 100, `the proxy waited for the call it held before exiting (${stopped.stopMs} ms)`);
+          await held.answer.finally(() => held?.client.close());
+          assert.ok(held.settledAt > signalledAt, 'the call the proxy held when signalled was answered after the signal');
         }
         assert.equal(stopped.signal, null, `${role} #1 stopped by itself on SIGTERM, not by the SIGKILL after 5 s (${stopped.stopMs} ms)`);
         assert.equal(stopped.exitCode, 0, `${role} #1 exited 0 on SIGTERM`);

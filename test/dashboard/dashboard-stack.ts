@@ -1,8 +1,8 @@
-import { startLocalTritonFixture, type LocalTritonFixture } from '../support/local-triton-fixture';
+import type { LocalTritonFixture } from '../support/local-triton-fixture';
 import { createTestTenant, type TestTenant } from '../support/tenant-setup';
 import { TEST_ADMIN_KEY } from '../support/test-redis';
-import { TempRepository } from '../support/temp-repository';
-import { startTriageFixture, type TriageFixture } from '../support/triage-fixture';
+import type { TriageFixture } from '../support/triage-fixture';
+import { startTriageOnLocalTriton } from '../support/triage-on-local-triton';
 
 // A JSON answer under test: `any` so that assertions can reach into it (the assertions are the type check).
 export type Json = Record<string, any>;
@@ -30,45 +30,29 @@ export const UNLOADED_MODEL = 'identity_fp32';
  * on free ports, with the shared test Redis.
  */
 export async function startDashboardStack(): Promise<DashboardStack> {
-  const repository = new TempRepository().copySample(...LOADED_MODELS, UNLOADED_MODEL);
-  let local: LocalTritonFixture | null = null;
-  try {
-    local = await startLocalTritonFixture({ modelRepository: repository.path, modelControlMode: 'explicit', loadModels: [...LOADED_MODELS], strictReadiness: false, metricsPort: -1 });
-    const triage = await startTriageFixture([local.address], {
-      modelRepository: repository.path,
-      controllerLeaseTtlMs: 1000,
-      controllerTickMs: 200,
-      jobsChunkRows: 25,
-    });
-    const instance = local;
-    const base = `http://127.0.0.1:${triage.triage.httpPort}`;
-    return {
-      triage,
-      local: instance,
-      base,
-      adminKey: TEST_ADMIN_KEY,
-      async api(method, path, key, body, expect = 200) {
-        const response = await fetch(`${base}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const text = await response.text();
-        if (response.status !== expect) throw new Error(`${method} ${path}: expected ${expect}, got ${response.status}: ${text}`);
-        return text === '' ? {} : JSON.parse(text) as Json;
-      },
-      tenant: (scopes, quotas) => createTestTenant(triage.triage.tenancy.service, { scopes, ...(quotas === undefined ? {} : { quotas }) }),
-      async stop() {
-        await triage.stop();
-        await instance.stop();
-        repository.remove();
-      },
-    };
-  } catch (error) {
-    await local?.stop();
-    repository.remove();
-    throw error;
-  }
+  const started = await startTriageOnLocalTriton([...LOADED_MODELS, UNLOADED_MODEL], { controllerLeaseTtlMs: 1000, controllerTickMs: 200, jobsChunkRows: 25 }, {
+    local: { modelControlMode: 'explicit', loadModels: [...LOADED_MODELS], strictReadiness: false, metricsPort: -1 },
+    sharedRepository: true,
+  });
+  const { triage, local, base } = started;
+  return {
+    triage,
+    local,
+    base,
+    adminKey: TEST_ADMIN_KEY,
+    async api(method, path, key, body, expect = 200) {
+      const response = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      if (response.status !== expect) throw new Error(`${method} ${path}: expected ${expect}, got ${response.status}: ${text}`);
+      return text === '' ? {} : JSON.parse(text) as Json;
+    },
+    tenant: (scopes, quotas) => createTestTenant(triage.triage.tenancy.service, { scopes, ...(quotas === undefined ? {} : { quotas }) }),
+    stop: () => started.stop(),
+  };
 }
 
 /** A row of `simple` (INPUT0, INPUT1: 16 INT32 each). */
