@@ -310,7 +310,10 @@ export class ProxiedCall {
   }
 
   private sendTrailers(): void {
-    const trailers = this.trailers ?? { 'grpc-status': String(status.INTERNAL), 'grpc-message': 'the instance ended the call without a status' };
+    // A gRPC server always ends with a status: a stream that ended without one lost its connection
+    // (the instance died mid-answer), which is UNAVAILABLE like every other upstream failure: retryable.
+    if (this.trailers === null) this.finalStatus = status.UNAVAILABLE;
+    const trailers = this.trailers ?? { 'grpc-status': String(status.UNAVAILABLE), 'grpc-message': encodeGrpcMessage('the instance ended the call without a status: its connection was lost') };
     this.stream.sendTrailers(relayedHeaders(trailers, false));
   }
 }
