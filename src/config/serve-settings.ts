@@ -86,7 +86,7 @@ export const SERVE_SETTINGS = {
   shutdownGraceMs: durationSetting('shutdown-grace', 'TRIAGE_SHUTDOWN_GRACE_MS', 10_000, 'On SIGTERM, how long calls in flight may take to finish before they are cut.', 0),
   redisUrl: customSetting<string>('redis-url', 'TRIAGE_REDIS_URL', '', '(embedded redis-server)',
     'Redis for tenants, keys, quotas, usage, the registry and jobs: redis://[:password@]host:port[/db] (rediss:// for TLS); a Redis Cluster: redis+cluster://[:password@]host:port[,host:port...]; '
-      + 'Sentinel: redis+sentinel://[:password@]host:port[,host:port...]/<master name>[/db]. Empty: start an embedded redis-server with its data in --data-dir.',
+      + 'Sentinel: redis+sentinel://[:password@]host:port[,host:port...]/<master name>[/db][?sentinel_password=...]. Empty: start an embedded redis-server with its data in --data-dir.',
     parseRedisUrl),
   redisPrefix: stringSetting('redis-prefix', 'TRIAGE_REDIS_PREFIX', 'triage:', 'Prefix of every Redis key triage writes (several deployments can share one Redis).'),
   dataDir: stringSetting('data-dir', 'TRIAGE_DATA_DIR', './.triage', 'Folder for the embedded redis-server\'s data (append-only file).'),

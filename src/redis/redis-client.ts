@@ -71,6 +71,8 @@ function sentinelOptions(target: Extract<RedisTarget, { kind: 'sentinel' }>): Re
     name: target.masterName,
     db: target.db,
     ...credentials(target),
+    ...(target.sentinelUsername === null ? {} : { sentinelUsername: target.sentinelUsername }),
+    ...(target.sentinelPassword === null ? {} : { sentinelPassword: target.sentinelPassword }),
     ...(target.tls ? { enableTLSForSentinelMode: true } : {}),
   };
 }

@@ -106,7 +106,7 @@ export async function startRedisServer(options: RedisServerOptions): Promise<Red
   return { port, url: `redis://127.0.0.1:${port}`, child, stop, kill };
 }
 
-/** True when a Redis on the port answers PING with PONG. */
+/** True when a Redis on the port answers PING: with PONG, or with NOAUTH when it requires a password (it is up all the same). */
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
@@ -117,7 +117,7 @@ function ping(port: number): Promise<boolean> {
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk: Buffer) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) done(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH'));
     });
   });
 }

@@ -21,11 +21,15 @@ export type RedisTarget =
   | { readonly kind: 'single'; readonly url: string }
   /** A Redis Cluster, found through its seed nodes. Cluster mode has database 0 only. */
   | ({ readonly kind: 'cluster'; readonly nodes: readonly RedisAddress[] } & RedisAuth)
-  /** The master that Sentinels name `masterName`; the password is the master's (and its replicas'). */
-  | ({ readonly kind: 'sentinel'; readonly sentinels: readonly RedisAddress[]; readonly masterName: string; readonly db: number } & RedisAuth);
+  /**
+   * The master that Sentinels name `masterName`; the password is the master's (and its
+   * replicas'); the sentinels' own credentials, when they require some, come from the
+   * query (`?sentinel_password=...&sentinel_username=...`).
+   */
+  | ({ readonly kind: 'sentinel'; readonly sentinels: readonly RedisAddress[]; readonly masterName: string; readonly db: number; readonly sentinelUsername: string | null; readonly sentinelPassword: string | null } & RedisAuth);
 
 export const REDIS_URL_FORMS = 'redis://[:password@]host:port[/db], rediss://..., redis+cluster://[:password@]host:port[,host:port...], '
-  + 'rediss+cluster://..., redis+sentinel://[:password@]host:port[,host:port...]/<master name>[/db] or rediss+sentinel://...';
+  + 'rediss+cluster://..., redis+sentinel://[:password@]host:port[,host:port...]/<master name>[/db][?sentinel_password=...] or rediss+sentinel://...';
 
 const SCHEME = /^(rediss?)(?:\+(cluster|sentinel))?:\/\/(.*)$/s;
 /** host:port, the host a name, an IPv4 address or a bracketed IPv6 address. */
@@ -46,13 +50,17 @@ export function parseRedisTarget(text: string, source = 'the Redis URL'): RedisT
     if (rest === '') throw invalid(`must name a host: ${scheme}://[:password@]host:port[/db]`);
     return { kind: 'single', url: text };
   }
-  const at = rest.lastIndexOf('@');
-  const auth = parseAuth(at < 0 ? null : rest.slice(0, at), scheme === 'rediss', invalid);
-  const afterAuth = at < 0 ? rest : rest.slice(at + 1);
+  // A password must percent-encode '?' (as in any URL), so the first '?' starts the query; '@' may appear in the query.
+  const question = rest.indexOf('?');
+  const beforeQuery = question < 0 ? rest : rest.slice(0, question);
+  const query = question < 0 ? null : rest.slice(question + 1);
+  const at = beforeQuery.lastIndexOf('@');
+  const auth = parseAuth(at < 0 ? null : beforeQuery.slice(0, at), scheme === 'rediss', invalid);
+  const afterAuth = at < 0 ? beforeQuery : beforeQuery.slice(at + 1);
   const slash = afterAuth.indexOf('/');
   const hosts = slash < 0 ? afterAuth : afterAuth.slice(0, slash);
   const path = slash < 0 ? '' : afterAuth.slice(slash + 1);
-  if (afterAuth.includes('?') || afterAuth.includes('#')) throw invalid(`takes no query or fragment with ${scheme}+${mode}://`);
+  if (afterAuth.includes('#') || (query !== null && mode !== 'sentinel')) throw invalid(`takes no query or fragment with ${scheme}+${mode}://`);
   const addresses = parseAddresses(hosts, `${scheme}+${mode}`, invalid);
   if (mode === 'cluster') {
     if (path !== '') throw invalid(`must end after its nodes (${scheme}+cluster://host:port,host:port): a Redis Cluster has database 0 only`);
@@ -63,7 +71,27 @@ export function parseRedisTarget(text: string, source = 'the Redis URL'): RedisT
     throw invalid(`must name the master after the sentinels, 1-128 letters, digits, '.', '_' or '-' (${scheme}+sentinel://host:26379/mymaster[/db])`);
   }
   if (extra.length > 0 || !/^[0-9]{1,2}$/.test(db)) throw invalid(`must end with /<master name> or /<master name>/<db>, db a number from 0 to 99 (got '/${path}')`);
-  return { kind: 'sentinel', sentinels: addresses, masterName, db: Number(db), ...auth };
+  return { kind: 'sentinel', sentinels: addresses, masterName, db: Number(db), ...sentinelCredentials(query, invalid), ...auth };
+}
+
+/** `sentinel_username` and `sentinel_password` from a sentinel URL's query; any other parameter is refused by name. */
+function sentinelCredentials(query: string | null, invalid: (rule: string) => TriageError): { sentinelUsername: string | null; sentinelPassword: string | null } {
+  const credentials = { sentinelUsername: null as string | null, sentinelPassword: null as string | null };
+  if (query === null || query === '') return credentials;
+  for (const part of query.split('&')) {
+    const equals = part.indexOf('=');
+    const name = equals < 0 ? part : part.slice(0, equals);
+    let value: string;
+    try {
+      value = decodeURIComponent(equals < 0 ? '' : part.slice(equals + 1));
+    } catch {
+      throw invalid(`has a ${name} that is not valid percent-encoding`);
+    }
+    if (name === 'sentinel_password') credentials.sentinelPassword = value === '' ? null : value;
+    else if (name === 'sentinel_username') credentials.sentinelUsername = value === '' ? null : value;
+    else throw invalid(`takes only sentinel_password and sentinel_username in its query, not '${name.slice(0, 40)}'`);
+  }
+  return credentials;
 }
 
 function parseAuth(userInfo: string | null, tls: boolean, invalid: (rule: string) => TriageError): RedisAuth {

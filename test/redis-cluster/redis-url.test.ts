@@ -28,10 +28,14 @@ describe('TRIAGE_REDIS_URL: one server, a Redis Cluster or Sentinel', () => {
 
   it('reads Sentinel addresses, the master name and the database', () => {
     assert.deepEqual(parseRedisTarget('redis+sentinel://:pw@s-0:26379,s-1:26379/triage/3'), {
-      kind: 'sentinel', sentinels: [{ host: 's-0', port: 26379 }, { host: 's-1', port: 26379 }], masterName: 'triage', db: 3, username: null, password: 'pw', tls: false,
+      kind: 'sentinel', sentinels: [{ host: 's-0', port: 26379 }, { host: 's-1', port: 26379 }], masterName: 'triage', db: 3, sentinelUsername: null, sentinelPassword: null, username: null, password: 'pw', tls: false,
     });
     assert.deepEqual(parseRedisTarget('rediss+sentinel://s-0:26379/mymaster'), {
-      kind: 'sentinel', sentinels: [{ host: 's-0', port: 26379 }], masterName: 'mymaster', db: 0, username: null, password: null, tls: true,
+      kind: 'sentinel', sentinels: [{ host: 's-0', port: 26379 }], masterName: 'mymaster', db: 0, sentinelUsername: null, sentinelPassword: null, username: null, password: null, tls: true,
+    });
+    // The sentinels' own credentials in the query; '@' may stand unencoded there, '?' in a password must be encoded.
+    assert.deepEqual(parseRedisTarget('redis+sentinel://:m%3Fpw@s-0:26379/triage?sentinel_password=s@nt%26inel&sentinel_username=watch'), {
+      kind: 'sentinel', sentinels: [{ host: 's-0', port: 26379 }], masterName: 'triage', db: 0, sentinelUsername: 'watch', sentinelPassword: 's@nt&inel', username: null, password: 'm?pw', tls: false,
     });
   });
 
@@ -52,6 +56,8 @@ describe('TRIAGE_REDIS_URL: one server, a Redis Cluster or Sentinel', () => {
       ['redis+sentinel://s:26379/', /must name the master after the sentinels/],
       ['redis+sentinel://s:26379/main/x', /must end with \/<master name> or \/<master name>\/<db>, db a number from 0 to 99 \(got '\/main\/x'\)/],
       ['redis+sentinel://s:26379/main/1/2', /must end with \/<master name> or \/<master name>\/<db>/],
+      ['redis+sentinel://s:26379/main?password=x', /takes only sentinel_password and sentinel_username in its query, not 'password'/],
+      ['redis+sentinel://s:26379/main?sentinel_password=%zz', /has a sentinel_password that is not valid percent-encoding/],
     ];
     for (const [value, rule] of refusals) {
       assert.throws(() => setting(value), (error: Error & { code?: string }) => {

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
+import { Redis } from 'ioredis';
 import { waitUntil } from '../controller/controller-fixture';
 import { grpcError, TritonTestClient } from '../support/grpc-test-client';
 import { inferRequest, int32Buffer } from '../support/infer-request';
@@ -61,5 +62,44 @@ describe('triage through Redis Sentinel (redis+sentinel://)', function () {
     assert.equal(rows[0]?.['model'], 'simple');
     assert.equal(rows[0]?.['inferences'], 2);
     assert.equal(rows[0]?.['errors'], 0);
+  });
+});
+
+describe('triage through a Redis Sentinel that requires a password (redis+sentinel://...?sentinel_password=)', function () {
+  this.timeout(60_000);
+  const SENTINEL_PASSWORD = 'sentinel-secret-0123456789';
+  let sentinel: LocalRedisSentinel;
+  let repository: TempRepository;
+  let instance: LocalTritonFixture;
+  let triage: TriageFixture;
+
+  before(async () => {
+    sentinel = await startRedisSentinel({ sentinelPassword: SENTINEL_PASSWORD });
+    repository = new TempRepository().copySample('simple');
+    instance = await startLocalTritonFixture({ modelRepository: repository.path });
+    triage = await startTriageFixture([instance.address], { redisUrl: sentinel.url, modelRepository: repository.path });
+  });
+
+  after(async () => {
+    await triage?.stop();
+    await instance?.stop();
+    repository?.remove();
+    await sentinel?.stop();
+  });
+
+  it('asks the sentinel with its password and reaches the master', async () => {
+    // The sentinel really refuses a client without the password.
+    const anonymous = new Redis({ port: sentinel.sentinel.port, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    anonymous.on('error', () => undefined);
+    try {
+      await anonymous.connect();
+      await assert.rejects(anonymous.call('SENTINEL', 'get-master-addr-by-name', sentinel.masterName), /NOAUTH|Authentication required/);
+    } finally {
+      anonymous.disconnect();
+    }
+    const server = await triage.triage.tenancy.redis.info('server');
+    assert.equal(/tcp_port:(\d+)/.exec(server)?.[1], String(sentinel.master.port), 'connected to the master the sentinel names');
+    const tenant = await createTestTenant(triage.triage.tenancy.service, { scopes: ['infer'] });
+    assert.equal(await triage.triage.tenancy.redis.exists(triage.triage.tenancy.keys.tenant(tenant.id)), 1);
   });
 });

@@ -106,7 +106,7 @@ async function formCluster(nodes: readonly RedisServerProcess[], firstBusPort: n
 
 /** One master redis-server watched by one Sentinel. */
 export interface LocalRedisSentinel {
-  /** redis+sentinel://127.0.0.1:<sentinel port>/<master name>. */
+  /** redis+sentinel://127.0.0.1:<sentinel port>/<master name>[?sentinel_password=...]. */
   readonly url: string;
   readonly masterName: string;
   readonly master: RedisServerProcess;
@@ -116,7 +116,7 @@ export interface LocalRedisSentinel {
 }
 
 /** Starts a master (noeviction, no persistence) and a Sentinel (`redis-server --sentinel`) monitoring it with quorum 1. */
-export async function startRedisSentinel(): Promise<LocalRedisSentinel> {
+export async function startRedisSentinel(options: { readonly sentinelPassword?: string } = {}): Promise<LocalRedisSentinel> {
   const directory = mkdtempSync(join(tmpdir(), 'triage-test-sentinel-'));
   const masterName = 'triage-test';
   let master: RedisServerProcess | null = null;
@@ -124,12 +124,13 @@ export async function startRedisSentinel(): Promise<LocalRedisSentinel> {
     master = await startRedisServer({ directory: join(directory, 'master') });
     const configFile = join(directory, 'sentinel.conf');
     // Sentinel rewrites its configuration file (what it learns), so it gets one of its own.
-    writeFileSync(configFile, `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1\nsentinel down-after-milliseconds ${masterName} 5000\n`);
+    const auth = options.sentinelPassword === undefined ? '' : `requirepass ${options.sentinelPassword}\n`;
+    writeFileSync(configFile, `sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1\nsentinel down-after-milliseconds ${masterName} 5000\n${auth}`);
     const sentinel = await startRedisServer({ directory: join(directory, 'sentinel'), configFile, args: ['--sentinel'] });
     const watched = master;
     let stopping: Promise<void> | null = null;
     return {
-      url: `redis+sentinel://127.0.0.1:${sentinel.port}/${masterName}`,
+      url: `redis+sentinel://127.0.0.1:${sentinel.port}/${masterName}${options.sentinelPassword === undefined ? '' : `?sentinel_password=${encodeURIComponent(options.sentinelPassword)}`}`,
       masterName,
       master: watched,
       sentinel,
