@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { DispatchScripts } from '../src/jobs/execution/dispatch-scripts';
 import type { JobRecord } from '../src/jobs/job-record';
 import { JobStore } from '../src/jobs/job-store';
+import { packChunk, packRow } from '../src/jobs/packed-rows';
 import { PayloadCipher } from '../src/jobs/payload-cipher';
 import type { ModelInferResponse } from '../src/protocol/inference-messages';
 import { projectRoot } from '../src/protocol/project-paths';
@@ -49,17 +50,18 @@ function memoryMiB(pid: number): { peak: number; now: number } {
   return { peak: field('VmHWM'), now: field('VmRSS') };
 }
 
-/** Writes the job the way the API does (encrypted chunks, the record, then the backlog); returns its id. */
+/** Writes the job the way the API does (encrypted chunks of packed rows, the record, then the backlog); returns its id. */
 async function writeJob(store: JobStore): Promise<{ id: string; writeMs: number }> {
   const started = performance.now();
   const id = `job_bench${randomBytes(4).toString('hex')}`;
   const chunks = Math.ceil(ROWS / CHUNK_ROWS);
   for (let chunk = 0; chunk < chunks; chunk++) {
-    const lines: string[] = [];
+    const rows: Buffer[] = [];
     for (let row = chunk * CHUNK_ROWS; row < Math.min(ROWS, (chunk + 1) * CHUNK_ROWS); row++) {
-      lines.push(JSON.stringify({ custom_id: `row-${row}`, inputs: { features: { datatype: 'FP32', shape: [30], data: features(row) } } }));
+      const raw = Buffer.from(new Float32Array(features(row)).buffer);
+      rows.push(packRow(`row-${row}`, [{ name: 'features', datatype: 'FP32', shape: [30], raw }]));
     }
-    await store.putInput(id, chunk, Buffer.from(`${lines.join('\n')}\n`));
+    await store.putInput(id, chunk, packChunk(rows));
   }
   const now = new Date();
   const record: JobRecord = {

@@ -1,13 +1,14 @@
 import type { JobStore } from './job-store';
+import { packChunk } from './packed-rows';
 
 /**
- * Cuts a job's rows (JSONL lines) into chunks of `chunkRows` and stores each, encrypted, as
- * soon as it is full: at most one chunk is ever held. Until the job is committed the
- * chunks expire by themselves after `ttlMs`; `discard` deletes every chunk written, so a
- * refused job leaves nothing behind.
+ * Cuts a job's rows (each packed by packRow) into chunks of `chunkRows` (packChunk) and
+ * stores each, encrypted, as soon as it is full: at most one chunk is ever held. Until the
+ * job is committed the chunks expire by themselves after `ttlMs`; `discard` deletes every
+ * chunk written, so a refused job leaves nothing behind.
  */
 export class ChunkWriter {
-  private lines: string[] = [];
+  private rows: Buffer[] = [];
   private written = 0;
   private discarded = false;
 
@@ -19,18 +20,18 @@ export class ChunkWriter {
     return this.written;
   }
 
-  /** Adds one serialized row; stores the chunk when it is full. */
-  async add(line: string): Promise<void> {
+  /** Adds one packed row; stores the chunk when it is full. */
+  async add(row: Buffer): Promise<void> {
     if (this.discarded) return;
-    this.lines.push(line);
-    if (this.lines.length >= this.chunkRows) await this.flush();
+    this.rows.push(row);
+    if (this.rows.length >= this.chunkRows) await this.flush();
   }
 
   /** Stores the last, partial chunk. */
   async flush(): Promise<void> {
-    if (this.discarded || this.lines.length === 0) return;
-    const body = Buffer.from(`${this.lines.join('\n')}\n`, 'utf8');
-    this.lines = [];
+    if (this.discarded || this.rows.length === 0) return;
+    const body = packChunk(this.rows);
+    this.rows = [];
     const chunk = this.written;
     // Counted before the write: a write that fails half-way is deleted by discard too.
     this.written += 1;
@@ -40,7 +41,7 @@ export class ChunkWriter {
   /** Deletes every chunk written and writes no more. Idempotent. */
   async discard(): Promise<void> {
     this.discarded = true;
-    this.lines = [];
+    this.rows = [];
     const keys: string[] = [];
     for (let chunk = 0; chunk < this.written; chunk++) keys.push(this.store.keys.jobInput(this.jobId, chunk));
     this.written = 0;

@@ -12,6 +12,7 @@ import type { JobStore } from './job-store';
 import { JsonBodyReader } from './json-body-reader';
 import { JsonlReader } from './jsonl-reader';
 import type { ModelSignature, ModelSignatureSource } from './model-signature';
+import { packRow } from './packed-rows';
 import { RowProblems } from './row-problem';
 import { RowValidator } from './row-validator';
 
@@ -55,8 +56,8 @@ export interface IntakeResult {
 
 /**
  * Reads a job body row by row: every row is checked against the model, and while all rows
- * are good they are cut into chunks stored (encrypted) as they fill, so memory holds one
- * chunk, never the job. At the end: any problem -> the chunks are deleted and a 400 lists
+ * are good they are packed (each input's raw bytes, packed-rows.ts) and cut into chunks
+ * stored (encrypted) as they fill, so memory holds one chunk, never the job. At the end: any problem -> the chunks are deleted and a 400 lists
  * the first problems; else, under the tenant's quota lock, the record (queued) is written,
  * then the chunks are queued for dispatch. Any failure on the way deletes what was written.
  */
@@ -108,7 +109,7 @@ export class JobIntake {
         if (problems.empty) await writer.discard();
         problems.add(check.problems);
       } else if (problems.empty) {
-        await writer.add(JSON.stringify(check.row));
+        await writer.add(packRow(check.row.customId, check.row.inputs));
       }
     };
 

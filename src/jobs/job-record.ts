@@ -58,7 +58,11 @@ export interface JobRecord {
   readonly error: string | null;
 }
 
-/** One input row as a job stores it (KServe v2 JSON tensors, without the batch dimension when the model batches). */
+/**
+ * One input row as jobs stored it before the packed format (packed-rows.ts): a line of a
+ * legacy JSONL chunk, KServe v2 JSON tensors without the batch dimension when the model
+ * batches. Still read, for chunks of jobs queued across that upgrade.
+ */
 export interface JobRow {
   readonly custom_id: string;
   readonly inputs: Readonly<Record<string, { readonly datatype: string; readonly shape: readonly number[]; readonly data: unknown }>>;

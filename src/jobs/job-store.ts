@@ -66,14 +66,14 @@ export class JobStore {
     return await call.call(this.redis, this.keys.job(jobId), to, STATUS_TIMESTAMPS[to], at.toISOString(), ...from) as JobStatus | '';
   }
 
-  /** Stores a chunk's rows; with ttlMs the blob expires by itself (an upload that dies half-way leaves nothing for ever). */
-  async putInput(jobId: string, chunk: number, rowsJsonl: Buffer, ttlMs?: number): Promise<void> {
-    const blob = this.cipher.encrypt(rowsJsonl, `${jobId}:input:${chunk}`);
+  /** Stores a chunk's rows (packed-rows.ts); with ttlMs the blob expires by itself (an upload that dies half-way leaves nothing for ever). */
+  async putInput(jobId: string, chunk: number, rows: Buffer, ttlMs?: number): Promise<void> {
+    const blob = this.cipher.encrypt(rows, `${jobId}:input:${chunk}`);
     if (ttlMs === undefined) await this.redis.set(this.keys.jobInput(jobId, chunk), blob);
     else await this.redis.set(this.keys.jobInput(jobId, chunk), blob, 'PX', ttlMs);
   }
 
-  /** The chunk's rows as JSONL, or null when the input is gone (deleted after the job ended). */
+  /** The chunk's rows as stored (packed, or JSONL for chunks stored before that format), or null when the input is gone (deleted after the job ended). */
   async getInput(jobId: string, chunk: number): Promise<Buffer | null> {
     const blob = await this.redis.getBuffer(this.keys.jobInput(jobId, chunk));
     return blob === null ? null : this.cipher.decrypt(blob, `${jobId}:input:${chunk}`);

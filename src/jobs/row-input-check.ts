@@ -2,13 +2,11 @@ import { isTriageError } from '../errors/triage-error';
 import { elementCount, formatShape } from '../protocol/datatypes';
 import { nestedShape, type JsonTensorValue } from '../protocol/json-tensor';
 import { jsonTensorData } from '../proxy/rest/json-tensor-data';
-import type { JobRow } from './job-record';
 import type { InputSignature } from './model-signature';
+import type { RowTensor } from './packed-rows';
 
-type StoredTensor = JobRow['inputs'][string];
-
-/** One input of a row checked against its signature: the tensor to store, or what is wrong (`field` under inputs.NAME). */
-export type InputCheck = { readonly tensor: StoredTensor } | { readonly field: string; readonly rule: string };
+/** One input of a row checked against its signature: the tensor to store (its raw bytes), or what is wrong (`field` under inputs.NAME). */
+export type InputCheck = { readonly tensor: RowTensor } | { readonly field: string; readonly rule: string };
 
 const TENSOR_MEMBERS = new Set(['name', 'datatype', 'shape', 'data']);
 
@@ -18,7 +16,7 @@ const TENSOR_MEMBERS = new Set(['name', 'datatype', 'shape', 'data']);
  * model batches (max_batch_size > 0) a row is ONE inference: its shape is the config's dims,
  * or those dims after a batch dimension of exactly 1, which is dropped. Without batching the
  * shape must match the dims as given. -1 in the dims matches any size. Values must fit the
- * datatype (KServe's JSON rules). The stored data is flat, row-major.
+ * datatype (KServe's JSON rules). What is stored is the input's raw bytes (Triton's raw form).
  */
 export function checkRowInput(signature: InputSignature, value: unknown, maxBatchSize: number): InputCheck {
   const { name, datatype, dims } = signature;
@@ -52,13 +50,14 @@ export function checkRowInput(signature: InputSignature, value: unknown, maxBatc
   if (typeof rowShape === 'string') return { field: '.shape', rule: rowShape };
   const mismatch = shapeMismatch(rowShape, dims, maxBatchSize);
   if (mismatch !== null) return { field: '.shape', rule: mismatch };
+  let raw: Buffer;
   try {
-    jsonTensorData(name, datatype, rowShape, data);
+    raw = jsonTensorData(name, datatype, rowShape, data);
   } catch (error) {
     if (!isTriageError(error)) throw error;
     return { field: '', rule: error.message.replace(`input '${name}' `, '').replace(`input '${name}': `, '') };
   }
-  return { tensor: { datatype, shape: rowShape, data: flatten(data as unknown[]) } };
+  return { tensor: { name, datatype, shape: rowShape, raw } };
 }
 
 /** A shape with a leading batch dimension: without it when that dimension is 1, else why not. */
@@ -76,17 +75,4 @@ function shapeMismatch(shape: readonly number[], dims: readonly number[], maxBat
   }
   if (!Number.isSafeInteger(elementCount(shape))) return `${formatShape(shape)} holds too many values`;
   return null;
-}
-
-function flatten(values: readonly unknown[]): unknown[] {
-  if (!values.some(Array.isArray)) return values as unknown[];
-  const out: unknown[] = [];
-  const walk = (items: readonly unknown[]): void => {
-    for (const item of items) {
-      if (Array.isArray(item)) walk(item);
-      else out.push(item);
-    }
-  };
-  walk(values);
-  return out;
 }

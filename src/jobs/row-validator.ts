@@ -1,6 +1,6 @@
-import type { JobRow } from './job-record';
 import { CustomIdSet } from './custom-id-set';
 import type { ModelSignature } from './model-signature';
+import type { RowTensor } from './packed-rows';
 import type { RowProblem } from './row-problem';
 import { checkRowInput } from './row-input-check';
 
@@ -8,7 +8,13 @@ const ROW_MEMBERS = new Set(['custom_id', 'inputs']);
 /** 1-64 characters, none of them a control, format, private-use, surrogate or unassigned code point. */
 const CUSTOM_ID = /^[^\p{C}]{1,64}$/u;
 
-export type RowCheck = { readonly row: JobRow } | { readonly problems: readonly RowProblem[] };
+/** A good row, as packRow takes it: its custom_id and each input's raw bytes (in the order given). */
+export interface CheckedRow {
+  readonly customId: string;
+  readonly inputs: readonly RowTensor[];
+}
+
+export type RowCheck = { readonly row: CheckedRow } | { readonly problems: readonly RowProblem[] };
 
 /**
  * Checks the rows of one job against its model, one at a time, remembering only their
@@ -46,7 +52,7 @@ export class RowValidator {
       problem('inputs', 'must be an object of the model\'s inputs by name');
       return { problems };
     }
-    const stored: [string, JobRow['inputs'][string]][] = [];
+    const stored: RowTensor[] = [];
     for (const [name, given] of Object.entries(inputs as Record<string, unknown>)) {
       const input = this.inputs.get(name);
       if (input === undefined) {
@@ -54,13 +60,13 @@ export class RowValidator {
         continue;
       }
       const check = checkRowInput(input, given, this.signature.maxBatchSize);
-      if ('tensor' in check) stored.push([name, check.tensor]);
+      if ('tensor' in check) stored.push(check.tensor);
       else problem(`inputs.${name}${check.field}`, check.rule);
     }
     for (const input of this.inputs.values()) {
       if (!input.optional && !Object.prototype.hasOwnProperty.call(inputs, input.name)) problem(`inputs.${input.name}`, `is missing: model '${this.signature.model}' needs it`);
     }
     if (problems.length > 0 || customId === null) return { problems };
-    return { row: { custom_id: customId, inputs: Object.fromEntries(stored) } };
+    return { row: { customId, inputs: stored } };
   }
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'mocha';
-import type { JobRow } from '../../src/jobs/job-record';
+import type { PreparedRow } from '../../src/jobs/execution/prepared-row';
+import { unpackChunk } from '../../src/jobs/packed-rows';
 import { breastRow, jsonl, simpleRow, startJobsFixture, TEST_ADMIN_KEY, type JobsFixture, type Json } from './jobs-fixture';
 import type { TestTenant } from '../support/tenant-setup';
 
@@ -45,11 +46,12 @@ describe('jobs API: create, read, cancel (real Redis, local-triton, triage)', fu
       // Every chunk is queued for the dispatcher (in the tenant's backlog, or already taken by it).
       const queued = [...await redis().lrange(keys().jobBacklog(tenant.id), 0, -1), ...await redis().zrange(keys().jobInflight(), 0, -1)];
       for (const chunk of [0, 1, 2]) assert.ok(queued.includes(`${job['id']}:${chunk}`), `chunk ${chunk} queued`);
-      // The stored rows decrypt to the rows sent, in order, without the batch dimension.
-      const stored: JobRow[] = [];
-      for (const chunk of [0, 1, 2]) stored.push(...((await store().getInput(job['id'], chunk)) as Buffer).toString('utf8').trim().split('\n').map((line) => JSON.parse(line) as JobRow));
+      // The stored rows decrypt to the rows sent, in order, without the batch dimension, as raw FP32.
+      const stored: PreparedRow[] = [];
+      for (const chunk of [0, 1, 2]) stored.push(...unpackChunk((await store().getInput(job['id'], chunk)) as Buffer));
       assert.equal(stored.length, 1200);
-      assert.deepEqual(stored[777], { custom_id: 'bc-777', inputs: { features: { datatype: 'FP32', shape: [30], data: (breastRow('bc-777', 777)['inputs'] as Json)['features'] } } });
+      const features = Buffer.from(new Float32Array((breastRow('bc-777', 777)['inputs'] as Json)['features'] as number[]).buffer);
+      assert.deepEqual(stored[777], { customId: 'bc-777', inputs: [{ name: 'features', datatype: 'FP32', shape: [30], count: 30, data: null, raw: features }] });
     });
 
     it('JSONL body on simple (?model=): chunks of 32 (4 x max_batch_size 8), the last one partial', async () => {
@@ -57,8 +59,8 @@ describe('jobs API: create, read, cancel (real Redis, local-triton, triage)', fu
       const answer = await createJsonl(tenant.key, rows, 'simple');
       assert.equal(answer.status, 201, answer.text);
       assert.deepEqual([answer.body?.['chunk_rows'], answer.body?.['chunks_total'], answer.body?.['request_counts']['total']], [32, 4, 100]);
-      const last = ((await store().getInput(answer.body?.['id'], 3)) as Buffer).toString('utf8').trim().split('\n');
-      assert.deepEqual(last.map((line) => (JSON.parse(line) as JobRow).custom_id), ['s-96', 's-97', 's-98', 's-99']);
+      const last = unpackChunk((await store().getInput(answer.body?.['id'], 3)) as Buffer);
+      assert.deepEqual(last.map((row) => row.customId), ['s-96', 's-97', 's-98', 's-99']);
     });
 
     it('a gzip body is inflated; a JSON body may name the model in the query instead', async () => {
@@ -74,17 +76,22 @@ describe('jobs API: create, read, cancel (real Redis, local-triton, triage)', fu
     });
 
     it('stores rows encrypted: no custom_id or value of the rows is readable in Redis', async () => {
-      const rows = Array.from({ length: 40 }, (_, index) => ({ custom_id: `patient-${String(index).padStart(6, '0')}`, inputs: { features: Array.from({ length: 30 }, (_, at) => 123.456 + index * 1000 + at) } }));
+      const values = (index: number): number[] => Array.from({ length: 30 }, (_, at) => 123.456 + index * 1000 + at);
+      const rows = Array.from({ length: 40 }, (_, index) => ({ custom_id: `patient-${String(index).padStart(6, '0')}`, inputs: { features: values(index) } }));
       const answer = await create(tenant.key, { model: 'breast_cancer_mlp', rows });
       assert.equal(answer.status, 201, answer.text);
       const jobId = answer.body?.['id'] as string;
       const inputKeys = (await api.jobKeys(jobId)).filter((key) => key.includes(':in:'));
       assert.equal(inputKeys.length, 1);
       const raw = await redis().getBuffer(inputKeys[0] as string) as Buffer;
-      assert.ok(raw.length > 40 * 30 * 7, 'the blob holds the rows');
-      for (const text of ['patient-', 'custom_id', '123.456', '5123.456', 'features', 'FP32']) assert.ok(!raw.includes(Buffer.from(text)), `"${text}" does not appear in the stored blob`);
-      const decrypted = ((await store().getInput(jobId, 0)) as Buffer).toString('utf8');
-      assert.ok(decrypted.includes('"custom_id":"patient-000039"') && decrypted.includes('39123.456'));
+      assert.ok(raw.length > 40 * 30 * 4, 'the blob holds the rows (30 FP32 values each)');
+      // The packed form holds custom_ids, names and datatypes as text and values as raw FP32: none of them in the blob.
+      const lastValues = Buffer.from(new Float32Array(values(39)).buffer);
+      for (const text of ['patient-', 'features', 'FP32', 'TRJ1']) assert.ok(!raw.includes(Buffer.from(text)), `"${text}" does not appear in the stored blob`);
+      assert.ok(!raw.includes(lastValues.subarray(0, 16)), 'no run of a row\'s raw values appears in the stored blob');
+      const decrypted = unpackChunk((await store().getInput(jobId, 0)) as Buffer);
+      assert.equal(decrypted[39]?.customId, 'patient-000039');
+      assert.deepEqual(decrypted[39]?.inputs[0]?.raw, lastValues);
       // The record holds no row either.
       assert.ok(!JSON.stringify(await redis().hgetall(keys().job(jobId))).includes('patient-'));
     });

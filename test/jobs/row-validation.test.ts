@@ -4,6 +4,8 @@ import { CustomIdSet } from '../../src/jobs/custom-id-set';
 import { modelSignatureFromConfig, type ModelSignature } from '../../src/jobs/model-signature';
 import { RowProblems } from '../../src/jobs/row-problem';
 import { RowValidator } from '../../src/jobs/row-validator';
+import type { Datatype } from '../../src/protocol/datatypes';
+import { tensorFromJson, type JsonTensorValue } from '../../src/protocol/json-tensor';
 
 /** Signatures from ModelConfig as the proto loader decodes it (int64 dims as strings), like the sample models'. */
 const SIMPLE = modelSignatureFromConfig('simple', '', {
@@ -32,6 +34,9 @@ function problemsOf(signature: ModelSignature, row: unknown, validator = new Row
   return 'problems' in check ? check.problems.map((problem) => `${problem.field}: ${problem.rule}`) : [];
 }
 
+/** An input as a good row carries it to packRow: Triton's raw bytes of these values. */
+const tensor = (name: string, datatype: Datatype, shape: number[], data: JsonTensorValue[]) => ({ name, datatype, shape, raw: tensorFromJson(name, datatype, shape, data).data });
+
 function stored(signature: ModelSignature, row: unknown): unknown {
   const check = new RowValidator(signature).check(row, 1);
   assert.ok('row' in check, JSON.stringify(check));
@@ -44,18 +49,19 @@ describe('jobs: checking rows against the model', () => {
     assert.deepEqual(IMAGES.inputs.map((input) => [input.datatype, input.dims, input.optional]), [['UINT8', [-1, 3], false], ['BYTES', [1], true], ['INT64', [2], false]]);
   });
 
-  it('stores a good row as flat KServe tensors without the batch dimension, from nested arrays or tensor objects', () => {
+  it('stores a good row as raw tensors without the batch dimension, from nested arrays or tensor objects', () => {
     assert.deepEqual(stored(SIMPLE, simpleRow('r1')), {
-      custom_id: 'r1', inputs: { INPUT0: { datatype: 'INT32', shape: [16], data: range(16) }, INPUT1: { datatype: 'INT32', shape: [16], data: range(16, 100) } },
+      customId: 'r1', inputs: [tensor('INPUT0', 'INT32', [16], range(16)), tensor('INPUT1', 'INT32', [16], range(16, 100))],
     });
     // A leading batch dimension of 1 is accepted and dropped; a tensor object may give nested data and its datatype.
     assert.deepEqual(stored(SIMPLE, { custom_id: 'r2', inputs: { INPUT0: [range(16)], INPUT1: { datatype: 'INT32', shape: [1, 16], data: [range(16)] } } }), {
-      custom_id: 'r2', inputs: { INPUT0: { datatype: 'INT32', shape: [16], data: range(16) }, INPUT1: { datatype: 'INT32', shape: [16], data: range(16) } },
+      customId: 'r2', inputs: [tensor('INPUT0', 'INT32', [16], range(16)), tensor('INPUT1', 'INT32', [16], range(16))],
     });
     // Without batching the shape is kept as given; -1 takes any size; an optional input may be absent; INT64 beyond 2^53 as a string.
-    assert.deepEqual(stored(IMAGES, { custom_id: 'i', inputs: { pixels: [[1, 2, 3], [4, 5, 6]], big: ['9007199254740993', -1] } }), {
-      custom_id: 'i', inputs: { pixels: { datatype: 'UINT8', shape: [2, 3], data: [1, 2, 3, 4, 5, 6] }, big: { datatype: 'INT64', shape: [2], data: ['9007199254740993', -1] } },
-    });
+    const images = stored(IMAGES, { custom_id: 'i', inputs: { pixels: [[1, 2, 3], [4, 5, 6]], big: ['9007199254740993', -1] } });
+    assert.deepEqual(images, { customId: 'i', inputs: [tensor('pixels', 'UINT8', [2, 3], [1, 2, 3, 4, 5, 6]), tensor('big', 'INT64', [2], ['9007199254740993', -1])] });
+    const big = (images as { inputs: { raw: Buffer }[] }).inputs[1]?.raw;
+    assert.deepEqual([big?.readBigInt64LE(0), big?.readBigInt64LE(8)], [9007199254740993n, -1n], 'INT64 beyond 2^53 is exact');
   });
 
   it('refuses inputs the model lacks and requires every input that is not optional', () => {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { JobErrorLine, JobRecord, JobResultLine, JobRow, JobStatus } from '../../src/jobs/job-record';
 import type { JobStore } from '../../src/jobs/job-store';
+import { packChunk, packRow } from '../../src/jobs/packed-rows';
+import { datatypeInfo } from '../../src/protocol/datatypes';
+import { tensorFromJson, type JsonTensorValue } from '../../src/protocol/json-tensor';
 import type { DispatchScripts } from '../../src/jobs/execution/dispatch-scripts';
 
 export interface TestJobSpec {
@@ -15,19 +18,25 @@ export interface TestJobSpec {
   readonly completionWindowS?: number;
   /** Default: `job_<random>`. */
   readonly id?: string;
+  /**
+   * How the chunks are stored: `packed` (default), as POST /v1/jobs stores them; `jsonl`,
+   * the legacy form of chunks stored before, which may also hold rows no create accepts.
+   */
+  readonly storedAs?: 'packed' | 'jsonl';
 }
 
 /**
  * Creates a queued job the way the API does, straight through JobStore: every chunk's
  * input, the record, then the chunks queued for fair dispatch. Returns the job id.
+ * Packed rows must be valid (their values convert to raw bytes); else this throws.
  */
 export async function createTestJob(store: JobStore, scripts: DispatchScripts, spec: TestJobSpec): Promise<string> {
   const id = spec.id ?? `job_${randomBytes(6).toString('hex')}`;
   const chunks = Math.ceil(spec.rows / spec.chunkRows);
   for (let chunk = 0; chunk < chunks; chunk++) {
-    const lines: string[] = [];
-    for (let index = chunk * spec.chunkRows; index < Math.min(spec.rows, (chunk + 1) * spec.chunkRows); index++) lines.push(JSON.stringify(spec.row(index)));
-    await store.putInput(id, chunk, Buffer.from(`${lines.join('\n')}\n`));
+    const rows: JobRow[] = [];
+    for (let index = chunk * spec.chunkRows; index < Math.min(spec.rows, (chunk + 1) * spec.chunkRows); index++) rows.push(spec.row(index));
+    await store.putInput(id, chunk, spec.storedAs === 'jsonl' ? legacyJsonlChunk(rows) : packChunk(rows.map(packedRow)));
   }
   const now = new Date();
   const windowS = spec.completionWindowS ?? 86_400;
@@ -41,6 +50,20 @@ export async function createTestJob(store: JobStore, scripts: DispatchScripts, s
   await store.create(record);
   await scripts.enqueueJob(spec.tenantId, id, chunks, Date.parse(record.expires_at));
   return id;
+}
+
+/** A row in the packed form, its values converted as POST /v1/jobs converts them. */
+export function packedRow(row: JobRow): Buffer {
+  return packRow(row.custom_id, Object.entries(row.inputs).map(([name, input]) => {
+    const info = datatypeInfo(input.datatype);
+    if (info === undefined) throw new RangeError(`test row ${row.custom_id}: unknown datatype ${input.datatype}`);
+    return { name, datatype: info.datatype, shape: input.shape, raw: tensorFromJson(name, info.datatype, input.shape, input.data as JsonTensorValue).data };
+  }));
+}
+
+/** A chunk in the legacy form (JSONL of JobRow), as chunks were stored before the packed format. */
+export function legacyJsonlChunk(rows: readonly JobRow[]): Buffer {
+  return Buffer.from(`${rows.map((row) => JSON.stringify(row)).join('\n')}\n`);
 }
 
 /** Every committed line of a job, chunk by chunk. */

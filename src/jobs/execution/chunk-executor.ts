@@ -6,10 +6,10 @@ import type { JobStore } from '../job-store';
 import type { BatchInference, InferTarget } from './batch-inference';
 import { ChunkLines } from './chunk-lines';
 import { classifyFailure, type CallFailure } from './classify-failure';
-import { parseJobRows } from './parse-job-rows';
 import { planBatches } from './plan-batches';
 import { batchTensors } from './batch-tensors';
-import { prepareRow, sameInputs, type PreparedRow } from './prepared-row';
+import { sameInputs, type PreparedRow } from './prepared-row';
+import { readStoredRows } from './read-stored-rows';
 import { stopReasonOf, stoppedRowError, type StopReason } from './stop-reason';
 
 /** What executing a chunk did. */
@@ -60,16 +60,11 @@ export class ChunkExecutor {
     if (done) return { kind: 'skipped', reason: 'done', stop: null };
     if (input === null) return { kind: 'skipped', reason: 'no-input', stop: null };
     if (record.status === 'queued') await store.transition(jobId, ['queued'], 'in_progress', new Date());
-    const rows = parseJobRows(input);
+    const { rows: prepared, refused } = readStoredRows(input);
     const lines = new ChunkLines();
-    const prepared: PreparedRow[] = [];
-    for (const row of rows) {
-      try {
-        prepared.push(prepareRow(row));
-      } catch (error) {
-        const failure = classifyFailure(error);
-        lines.error(row.custom_id, { code: failure.code, message: failure.message, retryable: false });
-      }
+    for (const { customId, error } of refused) {
+      const failure = classifyFailure(error);
+      lines.error(customId, { code: failure.code, message: failure.message, retryable: false });
     }
     try {
       const stopped = await this.runRows(record, prepared, lines);
@@ -84,7 +79,7 @@ export class ChunkExecutor {
     const commit = await store.commitChunk(jobId, chunk, lines.resultsJsonl(), lines.errorsJsonl(), lines.completed, lines.failed);
     return {
       kind: 'committed',
-      rows: rows.length,
+      rows: prepared.length + refused.length,
       completed: lines.completed,
       failed: lines.failed,
       firstCommit: commit.committed,

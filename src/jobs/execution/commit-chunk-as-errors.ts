@@ -1,8 +1,8 @@
 import type { Logger } from '../../observability/logger';
 import type { JobErrorLine, JobRecord } from '../job-record';
 import type { JobStore } from '../job-store';
+import { storedRowIds } from '../packed-rows';
 import { ChunkLines } from './chunk-lines';
-import { parseJobRows } from './parse-job-rows';
 
 /** Rows in chunk n of a job: chunk_rows, except the last chunk, which holds the rest. */
 export function chunkRowCount(record: JobRecord, chunk: number): number {
@@ -22,7 +22,7 @@ export async function commitChunkAsErrors(store: JobStore, record: JobRecord, ch
   let customIds: string[] | null = null;
   try {
     const input = await store.getInput(record.id, chunk);
-    customIds = input === null ? null : parseJobRows(input).map((row) => row.custom_id);
+    customIds = input === null ? null : storedRowIds(input);
   } catch (readError) {
     logger.error({ job: record.id, chunk, reason: (readError as Error).message }, 'chunk input unreadable; its rows are counted as failed without lines');
   }

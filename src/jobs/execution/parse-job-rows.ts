@@ -4,7 +4,8 @@ import type { JobRow } from '../job-record';
 const NEWLINE = 0x0a;
 
 /**
- * The rows of a chunk's input (JSONL of JobRow, one per line). Each line is decoded on
+ * The rows of a legacy chunk's input (JSONL of JobRow, one per line; chunks are packed
+ * since, packed-rows.ts). Each line is decoded on
  * its own: one string for the whole chunk (hundreds of KB) would land in V8's large
  * object space, which costs far more per byte than many small strings. Throws INTERNAL
  * when a line is not a row: inputs are written by triage itself, so that is corruption,

@@ -10,9 +10,12 @@ export interface PreparedInput {
   /** Without the batch dimension when the model batches. */
   readonly shape: readonly number[];
   readonly count: number;
-  /** The JSON values (numeric datatypes: written straight into the batch tensor). */
+  /** A legacy (JSONL) row's JSON values, written into the batch tensor when `raw` is null; null for a packed row. */
   readonly data: unknown;
-  /** The raw bytes, for the datatypes that are not plain numbers (INT64, BOOL, BYTES, FP16, BF16). */
+  /**
+   * Triton's raw bytes: every input of a packed row (a view of its chunk), and the inputs of
+   * a legacy row whose datatype is not plain numbers (INT64, BOOL, BYTES, FP16, BF16).
+   */
   readonly raw: Buffer | null;
 }
 
@@ -23,10 +26,10 @@ export interface PreparedRow {
 }
 
 /**
- * Checks a stored row's form (known datatypes, valid shapes) and converts the inputs that
- * are not plain numbers; numeric values are checked when written into the batch. Throws a
- * RangeError or TypeError naming the input (the row then fails alone; rows were validated
- * at create, so this is a guard, not the rule).
+ * Checks a legacy (JSONL) stored row's form (known datatypes, valid shapes) and converts
+ * the inputs that are not plain numbers; numeric values are checked when written into the
+ * batch. Throws a RangeError or TypeError naming the input (the row then fails alone;
+ * rows were validated at create, so this is a guard, not the rule).
  */
 export function prepareRow(row: JobRow): PreparedRow {
   const names = Object.keys(row.inputs).sort();
