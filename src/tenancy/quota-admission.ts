@@ -32,6 +32,8 @@ export interface Admission {
   release(): void;
 }
 
+/** How long after a refusal the tenant's calls (for that model) are admitted before an instance is contacted. */
+const REFUSAL_MEMORY_MS = 1000;
 /** Longest a finished call's concurrency slot waits to be given back in Redis. */
 const RELEASE_DELAY_MS = 2;
 
@@ -48,16 +50,20 @@ const KIND_OF: Readonly<Record<QuotaCheck['kind'], keyof RedisDownPolicy>> = { g
 /**
  * Quota admission: every dimension of a request (rates, concurrency, budgets; the
  * tenant's and the tenant's for the model) is checked and consumed by one Lua script in
- * one Redis round trip (shared by the tenant's requests of the same event-loop turn),
- * atomically across any number of proxy processes. Concurrency is
- * a lease in a sorted set with an expiry: a crashed proxy's leases expire and never lock
- * a tenant out; leases of calls still running are renewed every leaseTtlMs/3.
+ * one Redis round trip (shared by the tenant's requests that came while its previous
+ * script call was on its way), atomically across any number of proxy processes. Concurrency is a lease in a sorted set with an expiry: a crashed proxy's
+ * leases expire and never lock a tenant out; leases of calls still running are renewed
+ * every leaseTtlMs/3.
  */
 export class QuotaAdmission {
   private readonly scripts: TenancyScripts;
   private readonly held = new Map<string, Set<string>>();
   /** Requests waiting for this turn's script call, by their (shared) list of checks. */
   private readonly batches = new Map<readonly QuotaCheck[], PendingAdmission[]>();
+  /** When a request with this list of checks was last refused (a limit, or Redis unreachable and failing closed), ms. */
+  private readonly lastRefusalMs = new WeakMap<readonly QuotaCheck[], number>();
+  /** Lists of checks with a script call awaiting its reply: at most one each (the next batch waits for it). */
+  private readonly inFlight = new Set<readonly QuotaCheck[]>();
   /** Check lists by quotas document (dropped with it when the cache lets it go), then tenant, model and day. */
   private readonly checkCache = new WeakMap<TenantQuotas, Map<string, QuotaCheck[]>>();
   /** Lease members of finished calls not yet removed in Redis, by lease key. */
@@ -88,8 +94,10 @@ export class QuotaAdmission {
    * Admits a request of `inferences` rows and `requestBytes` bytes for `model`, or throws
    * a QuotaRefusal (rate, concurrency, budget, size) or UNAVAILABLE (Redis down and a
    * limit configured to fail closed). Costs nothing when the tenant has no limits.
-   * Requests of one tenant and model arriving in the same turn of the event loop share one
-   * script call; each still gets its own answer, in arrival order.
+   * A request goes to Redis at once when no script call of its tenant and model is on its
+   * way; else it waits for that call to land, and every request that came meanwhile shares
+   * the next script call (no wait when idle, few round trips under load: at most one call
+   * per tenant and model on its way). Each still gets its own answer, in arrival order.
    */
   admit(tenantId: string, quotas: TenantQuotas, model: string, inferences: number, requestBytes: number): Admission | Promise<Admission> {
     checkSize(tenantId, quotas, model, requestBytes);
@@ -102,14 +110,33 @@ export class QuotaAdmission {
     }
     return new Promise<Admission>((resolve, reject) => {
       const member = `${this.options.processId}:${++this.sequence}`;
-      let batch = this.batches.get(checks);
-      if (batch === undefined) {
-        batch = [];
-        this.batches.set(checks, batch);
-        setImmediate(() => this.sendBatch(checks));
+      const batch = this.batches.get(checks);
+      if (batch !== undefined) {
+        batch.push({ member, inferences, resolve, reject });
+      } else {
+        this.batches.set(checks, [{ member, inferences, resolve, reject }]);
+        // Nothing of this tenant and model on its way to Redis: sent at once (waiting for the end
+        // of the event-loop turn measured slower at concurrency 1). Else it goes when that call
+        // lands, with every request that came meanwhile.
+        if (!this.inFlight.has(checks)) this.sendBatch(checks);
       }
-      batch.push({ member, inferences, resolve, reject });
     });
+  }
+
+  /**
+   * Asked just before admit: true when the call may go to its instance while Redis decides
+   * its admission (CallTarget.gate). That is when nothing of this tenant and model is on
+   * its way to Redis or waiting to go (the call is sent at once: relaying meanwhile saves a
+   * hop; under load calls share script calls instead, and the relay's extra write would
+   * cost more CPU than it saves), and when none of its requests was refused in this process within
+   * REFUSAL_MEMORY_MS, by a limit or because Redis could not be reached (a client pressing
+   * against its limits, or an outage, must not reach the instances).
+   */
+  relayWhileAdmitting(tenantId: string, quotas: TenantQuotas, model: string): boolean {
+    const checks = this.checksOf(tenantId, quotas, model);
+    if (this.inFlight.has(checks) || this.batches.has(checks)) return false;
+    const refusedAt = this.lastRefusalMs.get(checks);
+    return refusedAt === undefined || this.nowMs() - refusedAt >= REFUSAL_MEMORY_MS;
   }
 
   /** The checks of a tenant and model today, built once per quotas document, model and day. */
@@ -134,7 +161,8 @@ export class QuotaAdmission {
   }
 
   private sendBatch(checks: readonly QuotaCheck[]): void {
-    const batch = this.batches.get(checks) ?? [];
+    const batch = this.batches.get(checks);
+    if (batch === undefined || this.inFlight.has(checks)) return;
     this.batches.delete(checks);
     const args: (string | number)[] = [this.options.leaseTtlMs, checks.length];
     for (const check of checks) args.push(check.kind, check.a, check.b, check.ttlSeconds, check.quantity === 'inferences' ? -1 : check.quantity);
@@ -149,11 +177,17 @@ export class QuotaAdmission {
     }
     args.push(batch.length);
     for (const pending of batch) args.push(pending.member, pending.inferences);
-    this.scripts.admit(checks.map((check) => check.key), args).then(
+    this.inFlight.add(checks);
+    const landed = (): void => {
+      this.inFlight.delete(checks);
+      if (this.batches.has(checks)) this.sendBatch(checks);
+    };
+    this.scripts.admit(checks.map((check) => check.key), args).finally(landed).then(
       (reply) => batch.forEach((pending, index) => {
         try {
           pending.resolve(this.outcome(reply.slice(index * 5, index * 5 + 5), checks, pending.member));
         } catch (error) {
+          this.lastRefusalMs.set(checks, this.nowMs());
           pending.reject(error as Error);
         }
       }),
@@ -161,6 +195,7 @@ export class QuotaAdmission {
         try {
           pending.resolve(this.whenRedisDown(error, checks));
         } catch (refusal) {
+          this.lastRefusalMs.set(checks, this.nowMs());
           pending.reject(refusal as Error);
         }
       }),

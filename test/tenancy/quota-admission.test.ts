@@ -1,14 +1,17 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
+import { Redis } from 'ioredis';
 import type { TenancyService } from '../../src/tenancy/tenancy-service';
 import { grpcError, TritonTestClient } from '../support/grpc-test-client';
 import { float32Buffer, inferRequest, int32Buffer, readFloat32 } from '../support/infer-request';
 import { startLocalTritonFixture, type LocalTritonFixture } from '../support/local-triton-fixture';
 import { rawGrpcCall, serializeInferRequest } from '../support/raw-grpc-call';
+import { statsCounts } from '../support/model-statistics';
 import { MATMUL_CHAIN, matmulChainConfig, matmulChainModel } from '../support/slow-onnx-model';
 import { TempRepository } from '../support/temp-repository';
 import { createTestTenant, type TestTenant } from '../support/tenant-setup';
+import { sharedRedisUrl } from '../support/test-redis';
 import { startTriageFixture, type TriageFixture } from '../support/triage-fixture';
 
 interface InferResponse {
@@ -304,6 +307,56 @@ describe('tenancy: authentication and quota admission on the gRPC and REST ports
     });
   });
 
+  describe('admission while the instance is contacted (gRPC)', () => {
+    it('a call refused by its quota never runs at the instance, though the instance was contacted while Redis answered', async () => {
+      const { tenant, client } = await tenantClient({ requests_per_second: 1, burst: 1 });
+      const direct = (triton as LocalTritonFixture).client;
+      const before = await statsCounts(direct, 'identity_fp32');
+      await infer(client, identityRequest());
+      // The first of these is relayed to the instance while Redis decides (nothing of the tenant
+      // is on its way to Redis, nothing was refused before); the next ones are admitted first.
+      const refusals: ServiceError[] = [];
+      for (let call = 0; call < 5; call++) refusals.push(await grpcError(infer(client, identityRequest())));
+      for (const refused of refusals) {
+        assert.equal(refused.code, status.RESOURCE_EXHAUSTED);
+        assert.match(refused.details, new RegExp(`^requests_per_second of tenant ${tenant.id} \\(1/s\\) exceeded; retry in \\d+ ms$`));
+      }
+      const after = await statsCounts(direct, 'identity_fp32');
+      assert.equal(after.inferences - before.inferences, 1, 'only the admitted call ran');
+      assert.equal(after.failures - before.failures, 0, 'the refused calls reached no model, not even as failures');
+    });
+
+    /** A call whose client gives up (deadline) while Redis is paused, so its admission lands after it left. */
+    const leaveDuringAdmission = async (client: TritonTestClient): Promise<void> => {
+      const redis = new Redis(await sharedRedisUrl());
+      try {
+        await redis.call('CLIENT', 'PAUSE', '300', 'WRITE');
+        const left = await grpcError(client.unary('ModelInfer', simpleRequest(), { timeoutMs: 50 }));
+        assert.equal(left.code, status.DEADLINE_EXCEEDED);
+        await sleep(400);
+      } finally {
+        redis.disconnect();
+      }
+    };
+
+    it('a client that leaves while Redis answers gives its concurrency slot back (contacted or not)', async () => {
+      const { client } = await tenantClient({ max_concurrent: 1 });
+      await infer(client);
+      await leaveDuringAdmission(client);
+      // max_concurrent 1: a slot kept by the call that left would refuse each of these.
+      for (let call = 0; call < 3; call++) await infer(client);
+      // Refused lately, the tenant's calls are admitted before an instance is contacted: the same holds.
+      let refused = 0;
+      for (let attempt = 0; attempt < 20 && refused === 0; attempt++) {
+        const outcomes = await Promise.allSettled(range(8, (i) => i).map(() => infer(client)));
+        refused = outcomes.filter((outcome) => outcome.status === 'rejected').length;
+      }
+      assert.ok(refused > 0, 'eight parallel calls under max_concurrent 1 saw a refusal');
+      await leaveDuringAdmission(client);
+      for (let call = 0; call < 3; call++) await infer(client);
+    });
+  });
+
   describe('REST: /v2/models/{m}/infer', () => {
     it('401 without a valid key, 403 without the scope or the model', async () => {
       const none = await restInfer('simple', {});
@@ -374,7 +427,10 @@ describe('tenancy: authentication and quota admission on the gRPC and REST ports
       const elapsedMs = Math.max(1, Date.now() - startedMs);
       const blockerSide = Math.min(2048, Math.max(384, Math.round((384 * Math.cbrt(700 / elapsedMs)) / 64) * 64));
 
-      const high = await tenantClient({ priority: 1 });
+      // With a rate limit the high tenant's calls are admitted in Redis while the instance is
+      // already contacted (the priority goes after the held-back end of the message); the low
+      // tenant has no limit to check.
+      const high = await tenantClient({ priority: 1, requests_per_second: 1000, burst: 1000 });
       const low = await tenantClient({ priority: 2 });
       assert.equal(pending(), 0);
       const blocker = matmul(direct, blockerSide, 0);

@@ -36,8 +36,14 @@ const priorityParameters = new Map<number, Buffer>();
  * key (scope `infer`, or `read` for metadata); check the tenant may use the model; for
  * inference, admit the request against the tenant's quotas (one Redis round trip, none
  * without quotas) and append its priority; pick the instance. Each step is synchronous
- * when its answer is already known. ModelReady answers "not ready" itself when no
- * instance serves the model, as Triton answers for a model it does not have.
+ * when its answer is already known. While Redis answers, the call is already relayed to
+ * its instance behind a gate (CallTarget.gate: the instance cannot run it before it is
+ * admitted) when QuotaAdmission.relayWhileAdmitting allows it and an instance holds the model.
+ * ModelReady answers "not ready" itself when no instance serves the model, as Triton
+ * answers for a model it does not have.
+ *
+ * Invariant: an admission is released exactly once, also when it arrives after the call
+ * ended (the client left while Redis answered).
  */
 export function modelRouting(options: FrontDoorOptions, path: string, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): CallRouting {
   const { authenticator, admission, meter } = options.tenancy;
@@ -52,12 +58,14 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
   /** The status of an answer the routing layer gave itself (no instance involved), else null. */
   let ownAnswer: status | null = null;
 
-  const targetOf = (instance: TritonInstance): CallTarget => {
+  const targetOf = (instance: TritonInstance, gate?: Promise<void>): CallTarget => {
     chosen = instance;
-    if (inference && peek !== null) options.router.recordUse(peek.modelName, startedMs);
+    const recordUse = (): void => { if (inference && peek !== null) options.router.recordUse(peek.modelName, startedMs); };
+    if (gate === undefined) recordUse();
     const priority = inference ? principal?.quotas.priority ?? 0 : 0;
     return {
       address: instance.address,
+      ...(gate === undefined ? {} : { gate: gate.then(recordUse) }),
       appendToMessages: priority > 0 ? priorityParameter(priority) : null,
       started: () => { instance.outstanding += 1; },
       finished: (result) => {
@@ -82,6 +90,11 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
   };
   // A call refused or cut before it reached an instance still releases its admission.
   stream.once('close', () => { if (chosen === null) settle(0, 0, true); });
+  /** Keeps the admission; one that arrives after the call was settled (the client left meanwhile) is given back at once. */
+  const take = (ticket: Admission | null): void => {
+    admitted = ticket;
+    if (settled) ticket?.release();
+  };
 
   const ended = (summary: CallSummary): void => {
     const code = ownAnswer ?? summary.status;
@@ -100,7 +113,7 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
       refusedBy: summary.refusedBy,
       latencyMs: performance.now() - startedAt,
       upstreamMs: summary.upstreamMs,
-      instance: (chosen as TritonInstance | null)?.address ?? null,
+      instance: summary.refusedBy === null ? (chosen as TritonInstance | null)?.address ?? null : null,
       bytesIn: summary.bytesIn,
       bytesOut: summary.bytesOut,
       startedMs,
@@ -134,9 +147,16 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
           const batch = options.pool.maxBatchSize(model);
           inferences = batch > 0 && read.firstInputDim > 0 ? read.firstInputDim : 1;
         }
+        const relayEarly = inference && admission.relayWhileAdmitting(who.tenantId, who.quotas, model);
         const admittedOrNot = inference ? admission.admit(who.tenantId, who.quotas, model, inferences, message.header()?.length ?? 0) : null;
+        if (admittedOrNot instanceof Promise && relayEarly) {
+          // The instance is contacted while Redis answers; it gets the whole request only once admitted.
+          const instance = options.router.tryRoute(read);
+          if (!(instance instanceof TriageError)) return targetOf(instance, admittedOrNot.then(take));
+        }
         return andThen(admittedOrNot, (ticket) => {
-          admitted = ticket;
+          take(ticket);
+          if (settled) return null;
           const immediate = options.router.tryRoute(read);
           if (!(immediate instanceof TriageError)) return targetOf(immediate);
           // No instance holds the model: an inference may wait for its on-demand load, within its deadline.

@@ -20,6 +20,14 @@ export interface CallTarget {
   readonly address: string;
   /** Bytes appended to every request message (e.g. an encoded `priority` parameter), or null. */
   readonly appendToMessages: Buffer | null;
+  /**
+   * When set, the call may go to the instance before it is admitted: the upstream stream
+   * opens and the request flows, except its bytes from the last byte of the first message
+   * on, which are held back until `gate` resolves (an instance cannot start on a message
+   * it has not received whole). A rejection resets the upstream stream and answers the
+   * client with that failure: the instance never ran the call.
+   */
+  readonly gate?: Promise<void>;
   /** Called once when the upstream stream opens, and `finished` once when it closes. */
   started(): void;
   finished(result: CallResult): void;
@@ -103,6 +111,11 @@ export class ProxiedCall {
   private refusedBy: string | null = null;
   private upstreamOpenedAt = -1;
   private upstreamMs: number | null = null;
+  /** A gate (CallTarget.gate) is still closed: request bytes from `heldFrom` on wait in `held`. */
+  private gated = false;
+  /** The gate refused the call: the instance never ran it. */
+  private gateRefused = false;
+  private held: Buffer[] = [];
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -133,6 +146,12 @@ export class ProxiedCall {
       return;
     }
     const upstream = this.upstream;
+    if (upstream !== null && this.gated) {
+      // Held until the gate opens; the client waits meanwhile (memory stays bounded).
+      this.held.push(chunk);
+      this.stream.pause();
+      return;
+    }
     if (upstream !== null) {
       if (!this.writeUpstream(upstream, chunk)) {
         this.stream.pause();
@@ -146,7 +165,7 @@ export class ProxiedCall {
 
   private onClientEnd(): void {
     this.clientEnded = true;
-    if (this.upstream !== null) this.upstream.end();
+    if (this.upstream !== null && !this.gated) this.upstream.end();
     else if (this.routingPolicy.needsFirstMessage && !this.routing) this.route();
   }
 
@@ -161,9 +180,9 @@ export class ProxiedCall {
     if (this.upstreamOpenedAt >= 0 && this.upstreamMs === null) this.upstreamMs = performance.now() - this.upstreamOpenedAt;
     this.routingPolicy.ended?.({
       status: this.finalStatus,
-      bytesIn: this.upstream === null ? this.first.byteLength : this.bytesIn,
+      bytesIn: this.upstream === null || this.gateRefused ? this.first.byteLength : this.bytesIn,
       bytesOut: this.bytesOut,
-      upstreamMs: this.upstreamMs,
+      upstreamMs: this.gateRefused ? null : this.upstreamMs,
       refusedBy: this.refusedBy,
     });
   }
@@ -184,16 +203,42 @@ export class ProxiedCall {
       return;
     }
     if (!(decision instanceof Promise)) {
-      this.connect(decision, true);
+      this.connectGated(decision);
       return;
     }
     decision.then(
       (target) => {
         if (target === null) this.finished = true;
-        else this.connect(target, true);
+        else this.connectGated(target);
       },
       (error: unknown) => this.fail(this.failureOf(error)),
     );
+  }
+
+  /** Connects to the first target, watching its gate (if any) from now on. */
+  private connectGated(target: CallTarget): void {
+    if (target.gate !== undefined) {
+      this.gated = true;
+      target.gate.then(() => this.openGate(), (error: unknown) => {
+        this.gateRefused = !this.finished;
+        this.fail(this.failureOf(error));
+      });
+    }
+    this.connect(target, true);
+  }
+
+  /** The call is admitted: what was held goes upstream (or, not yet connected, all goes when it is). */
+  private openGate(): void {
+    this.gated = false;
+    const upstream = this.upstream;
+    if (this.finished || upstream === null) return;
+    const held = this.held;
+    this.held = [];
+    let room = true;
+    for (const chunk of held) room = this.writeUpstream(upstream, chunk);
+    if (this.clientEnded) upstream.end();
+    else if (room) this.stream.resume();
+    else upstream.once('drain', () => this.stream.resume());
   }
 
   private connect(target: CallTarget, mayRetry: boolean): void {
@@ -239,8 +284,20 @@ export class ProxiedCall {
       this.onUpstreamClose(target);
       target.finished({ bytesIn: this.bytesIn, bytesOut: this.bytesOut, status: this.finalStatus });
     });
-    for (const chunk of this.first.received()) this.writeUpstream(upstream, chunk);
-    if (this.clientEnded) upstream.end();
+    if (!this.gated) {
+      for (const chunk of this.first.received()) this.writeUpstream(upstream, chunk);
+      if (this.clientEnded) upstream.end();
+      return;
+    }
+    // The first message's last byte and all after it wait for the gate.
+    const heldFrom = 5 + (this.first.header()?.length ?? 0) - 1;
+    let offset = 0;
+    for (const chunk of this.first.received()) {
+      const cut = Math.min(chunk.length, Math.max(0, heldFrom - offset));
+      if (cut > 0) this.writeUpstream(upstream, cut === chunk.length ? chunk : chunk.subarray(0, cut));
+      if (cut < chunk.length) this.held.push(cut === 0 ? chunk : chunk.subarray(cut));
+      offset += chunk.length;
+    }
   }
 
   private onUpstreamResponse(headers: IncomingHttpHeaders, flags: number): void {
