@@ -64,6 +64,8 @@ export class QuotaAdmission {
   private readonly lastRefusalMs = new WeakMap<readonly QuotaCheck[], number>();
   /** Lists of checks with a script call awaiting its reply: at most one each (the next batch waits for it). */
   private readonly inFlight = new Set<readonly QuotaCheck[]>();
+  /** Script calls on their way, by the lease key they carry releases for. */
+  private readonly leaseKeysInFlight = new Map<string, number>();
   /** Check lists by quotas document (dropped with it when the cache lets it go), then tenant, model and day. */
   private readonly checkCache = new WeakMap<TenantQuotas, Map<string, QuotaCheck[]>>();
   /** Lease members of finished calls not yet removed in Redis, by lease key. */
@@ -87,7 +89,7 @@ export class QuotaAdmission {
   stop(): void {
     if (this.renewTimer !== null) clearInterval(this.renewTimer);
     this.renewTimer = null;
-    this.flushReleases();
+    this.flushReleases(false);
   }
 
   /**
@@ -178,8 +180,14 @@ export class QuotaAdmission {
     args.push(batch.length);
     for (const pending of batch) args.push(pending.member, pending.inferences);
     this.inFlight.add(checks);
+    if (leaseKey !== undefined) this.leaseKeysInFlight.set(leaseKey, (this.leaseKeysInFlight.get(leaseKey) ?? 0) + 1);
     const landed = (): void => {
       this.inFlight.delete(checks);
+      if (leaseKey !== undefined) {
+        const left = (this.leaseKeysInFlight.get(leaseKey) ?? 1) - 1;
+        if (left > 0) this.leaseKeysInFlight.set(leaseKey, left);
+        else this.leaseKeysInFlight.delete(leaseKey);
+      }
       if (this.batches.has(checks)) this.sendBatch(checks);
     };
     this.scripts.admit(checks.map((check) => check.key), args).finally(landed).then(
@@ -249,8 +257,9 @@ export class QuotaAdmission {
 
   /**
    * A finished call's leases are removed by the tenant's next admission (no round trip of
-   * their own) or, when none comes within RELEASE_DELAY_MS, by one ZREM per lease key.
-   * A lost release only holds the slot until the lease expires.
+   * their own) or, when none goes within RELEASE_DELAY_MS and none of the tenant's script
+   * calls is on its way (the batch sent when it lands would carry them), by one ZREM per
+   * lease key. A lost release only holds the slot until the lease expires.
    */
   private releaseLeases(keys: readonly string[], member: string): void {
     for (const key of keys) {
@@ -261,18 +270,26 @@ export class QuotaAdmission {
       if (pending === undefined) this.releases.set(key, [member]);
       else pending.push(member);
     }
-    this.releaseTimer ??= setTimeout(() => this.flushReleases(), RELEASE_DELAY_MS);
+    this.releaseTimer ??= setTimeout(() => this.flushReleases(true), RELEASE_DELAY_MS);
   }
 
-  private flushReleases(): void {
+  /** Sends the pending releases; with `waitForCalls`, those of a tenant with a script call on its way wait for it to land. */
+  private flushReleases(waitForCalls: boolean): void {
     if (this.releaseTimer !== null) clearTimeout(this.releaseTimer);
     this.releaseTimer = null;
     if (this.releases.size === 0) return;
     // Lease keys of many tenants: one pipeline per node under Redis Cluster.
     const pipeline = pipelinesBySlot(this.redis);
-    for (const [key, members] of this.releases) pipeline.on(key).zrem(key, ...members);
-    this.releases.clear();
-    void pipeline.exec();
+    let sent = false;
+    for (const [key, members] of this.releases) {
+      // The batch sent when that call lands carries them; if none is, the timer comes back.
+      if (waitForCalls && this.leaseKeysInFlight.has(key)) continue;
+      pipeline.on(key).zrem(key, ...members);
+      this.releases.delete(key);
+      sent = true;
+    }
+    if (sent) void pipeline.exec();
+    if (this.releases.size > 0) this.releaseTimer = setTimeout(() => this.flushReleases(true), RELEASE_DELAY_MS);
   }
 
   private renew(): void {
