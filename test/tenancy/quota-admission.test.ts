@@ -279,6 +279,47 @@ describe('tenancy: authentication and quota admission on the gRPC and REST ports
         { message: `monthly_requests of tenant ${tenant.id} for model d (1) is used up; it renews with the next month (UTC)` });
     });
 
+    it('requests of one tenant share script calls: the first goes at once, the rest with the next call once it lands; releases go together', async () => {
+      // Watched on Redis itself (MONITOR): every script call and ZREM naming this tenant's keys.
+      const tenant = await createTestTenant(service, { quotas: { requests_per_second: 1000, burst: 1000, max_concurrent: 100 } });
+      const admission = (fixture as TriageFixture).triage.tenancy.admission;
+      const quotas = await service.getQuotas(tenant.id);
+      const client = new Redis(await sharedRedisUrl());
+      const monitor = await client.monitor();
+      const seen: string[][] = [];
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        if (args.some((arg) => arg.includes(tenant.id)) && ['evalsha', 'eval', 'zrem'].includes(String(args[0]).toLowerCase())) seen.push(args);
+      });
+      try {
+        // Redis holds writes for a moment, so the first call is surely on its way while the
+        // other 19 come, each in a turn of the event loop of its own.
+        await client.call('CLIENT', 'PAUSE', '200', 'WRITE');
+        const pending = [admission.admit(tenant.id, quotas, 'simple', 1, 10)];
+        for (let turn = 0; turn < 19; turn++) {
+          await new Promise((resolve) => setImmediate(resolve));
+          pending.push(admission.admit(tenant.id, quotas, 'simple', 1, 10));
+        }
+        const admitted = await Promise.all(pending);
+        for (const ticket of admitted) ticket.release();
+        await within(2000, 'the releases to reach Redis', async () => seen.some((args) => String(args[0]).toLowerCase() === 'zrem'));
+        await sleep(50);
+      } finally {
+        monitor.disconnect();
+        client.disconnect();
+      }
+      const scripts = seen.filter((args) => String(args[0]).toLowerCase() !== 'zrem');
+      // A script call: EVALSHA sha numkeys KEYS... ARGV (lease ttl, N, 5 x N check values, R, R releases, M, 2 x M request values).
+      const requestsIn = (args: string[]): number => {
+        const argv = args.slice(3 + Number(args[2]));
+        const releasesAt = 2 + 5 * Number(argv[1]);
+        return Number(argv[releasesAt + 1 + Number(argv[releasesAt])]);
+      };
+      assert.deepEqual(scripts.map(requestsIn), [1, 19], 'one script call at once, then one with the 19 that came (in 19 turns) while it was on its way');
+      const zrems = seen.filter((args) => String(args[0]).toLowerCase() === 'zrem');
+      assert.equal(zrems.length, 1, 'the 20 finished calls give their slots back in one ZREM');
+      assert.equal(zrems[0]?.length, 2 + 20, 'ZREM key and the 20 lease members');
+    });
+
     it('max_request_bytes: a message of exactly the limit passes, one byte-row more is refused', async () => {
       const limit = serializeInferRequest(simpleRequest(1)).length;
       const { tenant, client } = await tenantClient({ max_request_bytes: limit });
