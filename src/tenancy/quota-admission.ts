@@ -173,7 +173,8 @@ export class QuotaAdmission {
     const piggyback = leaseKey === undefined ? undefined : this.releases.get(leaseKey);
     if (leaseKey !== undefined && piggyback !== undefined) {
       this.releases.delete(leaseKey);
-      args.push(piggyback.length, ...piggyback);
+      args.push(piggyback.length);
+      for (const member of piggyback) args.push(member);
     } else {
       args.push(0);
     }
@@ -190,7 +191,14 @@ export class QuotaAdmission {
       }
       if (this.batches.has(checks)) this.sendBatch(checks);
     };
-    this.scripts.admit(checks.map((check) => check.key), args).finally(landed).then(
+    let call: Promise<number[]>;
+    try {
+      call = this.scripts.admit(checks.map((check) => check.key), args);
+    } catch (error) {
+      // A call that cannot even be made fails like one Redis refused (and `landed` still runs).
+      call = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    call.finally(landed).then(
       (reply) => batch.forEach((pending, index) => {
         try {
           pending.resolve(this.outcome(reply.slice(index * 5, index * 5 + 5), checks, pending.member));

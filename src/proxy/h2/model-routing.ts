@@ -58,16 +58,28 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
   /** The status of an answer the routing layer gave itself (no instance involved), else null. */
   let ownAnswer: status | null = null;
 
+  /** The model's use is recorded once, when the call is admitted (a refused call is no use of it). */
+  let useRecorded = false;
+  let gatePending = false;
+  const recordUse = (): void => {
+    if (useRecorded || !inference || peek === null) return;
+    useRecorded = true;
+    options.router.recordUse(peek.modelName, startedMs);
+  };
   const targetOf = (instance: TritonInstance, gate?: Promise<void>): CallTarget => {
     chosen = instance;
-    const recordUse = (): void => { if (inference && peek !== null) options.router.recordUse(peek.modelName, startedMs); };
-    if (gate === undefined) recordUse();
+    if (gate !== undefined) gatePending = true;
+    // A retry elsewhere (no gate of its own) while the first target's gate is still closed waits for it too.
+    if (gate === undefined && !gatePending) recordUse();
     const priority = inference ? principal?.quotas.priority ?? 0 : 0;
     return {
       address: instance.address,
-      ...(gate === undefined ? {} : { gate: gate.then(recordUse) }),
+      ...(gate === undefined ? {} : { gate: gate.then(() => { gatePending = false; recordUse(); }, (error: unknown) => { gatePending = false; throw error; }) }),
       appendToMessages: priority > 0 ? priorityParameter(priority) : null,
-      started: () => { instance.outstanding += 1; },
+      started: () => {
+        upstreamStarted = true;
+        instance.outstanding += 1;
+      },
       finished: (result) => {
         instance.outstanding -= 1;
         settle(result.bytesIn, result.bytesOut, result.status !== status.OK);
@@ -88,8 +100,10 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
       meter.record(principal.tenantId, peek.modelName, { inferences, bytesIn, bytesOut, error, latencyMs: Date.now() - startedMs });
     }
   };
-  // A call refused or cut before it reached an instance still releases its admission.
-  stream.once('close', () => { if (chosen === null) settle(0, 0, true); });
+  // A call refused, cut or failed before an upstream stream opened (no `finished` will come)
+  // still releases its admission; one that arrives later is released by `take`.
+  let upstreamStarted = false;
+  stream.once('close', () => { if (!upstreamStarted) settle(0, 0, true); });
   /** Keeps the admission; one that arrives after the call was settled (the client left meanwhile) is given back at once. */
   const take = (ticket: Admission | null): void => {
     admitted = ticket;
@@ -113,7 +127,7 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
       refusedBy: summary.refusedBy,
       latencyMs: performance.now() - startedAt,
       upstreamMs: summary.upstreamMs,
-      instance: summary.refusedBy === null ? (chosen as TritonInstance | null)?.address ?? null : null,
+      instance: summary.refusedBy === null && !summary.gateRefused ? (chosen as TritonInstance | null)?.address ?? null : null,
       bytesIn: summary.bytesIn,
       bytesOut: summary.bytesOut,
       startedMs,

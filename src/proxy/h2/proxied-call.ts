@@ -43,6 +43,8 @@ export interface CallSummary {
   readonly upstreamMs: number | null;
   /** The quota that refused the call, or null. */
   readonly refusedBy: string | null;
+  /** The call's gate (CallTarget.gate) refused it: an upstream stream may have opened, but the instance never ran it. */
+  readonly gateRefused: boolean;
 }
 
 export interface CallRouting {
@@ -116,6 +118,8 @@ export class ProxiedCall {
   /** The gate refused the call: the instance never ran it. */
   private gateRefused = false;
   private held: Buffer[] = [];
+  /** Bytes received from the client so far. */
+  private clientBytes = 0;
 
   constructor(
     private readonly stream: ServerHttp2Stream,
@@ -140,6 +144,7 @@ export class ProxiedCall {
 
   private onClientData(chunk: Buffer): void {
     if (this.finished) return;
+    this.clientBytes += chunk.length;
     const oversized = this.requestScanner.scan(chunk);
     if (oversized >= 0) {
       this.fail({ code: status.RESOURCE_EXHAUSTED, message: `request message of ${oversized} bytes exceeds triage's limit of ${this.limits.maxMessageBytes} bytes (--max-message-bytes / TRIAGE_MAX_MESSAGE_BYTES)` });
@@ -180,10 +185,11 @@ export class ProxiedCall {
     if (this.upstreamOpenedAt >= 0 && this.upstreamMs === null) this.upstreamMs = performance.now() - this.upstreamOpenedAt;
     this.routingPolicy.ended?.({
       status: this.finalStatus,
-      bytesIn: this.upstream === null || this.gateRefused ? this.first.byteLength : this.bytesIn,
+      bytesIn: this.upstream === null || this.gateRefused ? this.clientBytes : this.bytesIn,
       bytesOut: this.bytesOut,
       upstreamMs: this.gateRefused ? null : this.upstreamMs,
       refusedBy: this.refusedBy,
+      gateRefused: this.gateRefused,
     });
   }
 
