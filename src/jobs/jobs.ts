@@ -17,7 +17,7 @@ export interface JobsOptions {
   readonly keys: RedisKeys;
   /** The keys rows and results are encrypted with (jobPayloadKeys: --jobs-keys, or the generated one). */
   readonly payloadKeys: readonly PayloadKey[];
-  readonly pool: Pick<InstancePool, 'candidates' | 'refreshModels' | 'knows'>;
+  readonly pool: Pick<InstancePool, 'candidates' | 'refreshModels' | 'knows' | 'list' | 'probeNow'>;
   readonly tenants: Pick<TenancyService, 'listTenants'>;
   /** --jobs-chunk-rows (0: automatic). */
   readonly chunkRows: number;

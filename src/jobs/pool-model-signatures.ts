@@ -8,15 +8,22 @@ const CONFIG_TIMEOUT_MS = 10_000;
 /**
  * Model signatures read from an instance serving the model (ModelConfig), so rows are
  * checked against what will run them. A model no instance reports READY is re-looked for
- * once (it may have been loaded a moment ago) before it is refused.
+ * once (it may have been loaded a moment ago), and instances that list it but were
+ * ejected are probed again at once (one missed health probe must not refuse a job),
+ * before it is refused.
  */
 export class PoolModelSignatures implements ModelSignatureSource {
-  constructor(private readonly pool: Pick<InstancePool, 'candidates' | 'refreshModels' | 'knows'>) {}
+  constructor(private readonly pool: Pick<InstancePool, 'candidates' | 'refreshModels' | 'knows' | 'list' | 'probeNow'>) {}
 
   async describe(model: string, version: string): Promise<ModelSignature> {
     let candidates = this.pool.candidates(model, version);
     if (candidates.length === 0) {
       await this.pool.refreshModels();
+      candidates = this.pool.candidates(model, version);
+    }
+    if (candidates.length === 0) {
+      const ejected = this.pool.list().filter((instance) => !instance.isRoutable() && instance.knownModels.has(model));
+      await Promise.all(ejected.map((instance) => this.pool.probeNow(instance.address)));
       candidates = this.pool.candidates(model, version);
     }
     const instance = candidates[0];

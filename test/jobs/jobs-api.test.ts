@@ -142,6 +142,19 @@ describe('jobs API: create, read, cancel (real Redis, local-triton, triage)', fu
     });
   });
 
+  describe('an instance that missed a health probe', () => {
+    it('is probed again at create: a job on its model is accepted, not refused as unavailable', async () => {
+      const pool = api.triage.triage.pool;
+      const [instance] = pool.list();
+      assert.ok(instance !== undefined);
+      pool.reportUnreachable(instance, 'a probe that timed out (test)');
+      assert.equal(pool.candidates('breast_cancer_mlp', '').length, 0, 'the instance is ejected');
+      const answer = await create(tenant.key, { model: 'breast_cancer_mlp', rows: [breastRow('probe-0', 0)] });
+      assert.equal(answer.status, 201, answer.text);
+      assert.equal(pool.candidates('breast_cancer_mlp', '').length, 1, 'the instance is back in the pool');
+    });
+  });
+
   describe('refusals write nothing', () => {
     /** Every job key, backlog entry and ring entry under this triage's prefix, to compare before and after. */
     const jobState = async (): Promise<string[]> => {
