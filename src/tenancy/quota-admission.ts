@@ -102,8 +102,28 @@ export class QuotaAdmission {
    * per tenant and model on its way). Each still gets its own answer, in arrival order.
    */
   admit(tenantId: string, quotas: TenantQuotas, model: string, inferences: number, requestBytes: number): Admission | Promise<Admission> {
-    checkSize(tenantId, quotas, model, requestBytes);
+    return this.admitChecks(this.checksOf(tenantId, quotas, model), tenantId, quotas, model, inferences, requestBytes);
+  }
+
+  /**
+   * admit, and whether the call may go to its instance while Redis decides (CallTarget.gate),
+   * from one look-up of the tenant's checks. It may when nothing of this tenant and model is
+   * on its way to Redis or waiting to go (the call is sent at once: relaying meanwhile saves
+   * a hop; under load calls share script calls instead, and the relay's extra write would
+   * cost more CPU than it saves), and when none of its requests was refused in this process
+   * within REFUSAL_MEMORY_MS, by a limit or because Redis could not be reached (a client
+   * pressing against its limits, or an outage, must not reach the instances).
+   */
+  admitRelaying(tenantId: string, quotas: TenantQuotas, model: string, inferences: number, requestBytes: number):
+    { readonly admission: Admission | Promise<Admission>; readonly relay: boolean } {
     const checks = this.checksOf(tenantId, quotas, model);
+    const refusedAt = this.lastRefusalMs.get(checks);
+    const relay = !this.inFlight.has(checks) && !this.batches.has(checks) && (refusedAt === undefined || this.nowMs() - refusedAt >= REFUSAL_MEMORY_MS);
+    return { admission: this.admitChecks(checks, tenantId, quotas, model, inferences, requestBytes), relay };
+  }
+
+  private admitChecks(checks: QuotaCheck[], tenantId: string, quotas: TenantQuotas, model: string, inferences: number, requestBytes: number): Admission | Promise<Admission> {
+    checkSize(tenantId, quotas, model, requestBytes);
     if (checks.length === 0) return NOTHING_HELD;
     for (const check of checks) {
       if (check.kind === 'g' && check.quantity === 'inferences' && inferences * check.a > check.b) {
@@ -123,22 +143,6 @@ export class QuotaAdmission {
         if (!this.inFlight.has(checks)) this.sendBatch(checks);
       }
     });
-  }
-
-  /**
-   * Asked just before admit: true when the call may go to its instance while Redis decides
-   * its admission (CallTarget.gate). That is when nothing of this tenant and model is on
-   * its way to Redis or waiting to go (the call is sent at once: relaying meanwhile saves a
-   * hop; under load calls share script calls instead, and the relay's extra write would
-   * cost more CPU than it saves), and when none of its requests was refused in this process within
-   * REFUSAL_MEMORY_MS, by a limit or because Redis could not be reached (a client pressing
-   * against its limits, or an outage, must not reach the instances).
-   */
-  relayWhileAdmitting(tenantId: string, quotas: TenantQuotas, model: string): boolean {
-    const checks = this.checksOf(tenantId, quotas, model);
-    if (this.inFlight.has(checks) || this.batches.has(checks)) return false;
-    const refusedAt = this.lastRefusalMs.get(checks);
-    return refusedAt === undefined || this.nowMs() - refusedAt >= REFUSAL_MEMORY_MS;
   }
 
   /** The checks of a tenant and model today, built once per quotas document, model and day. */

@@ -38,7 +38,7 @@ const priorityParameters = new Map<number, Buffer>();
  * without quotas) and append its priority; pick the instance. Each step is synchronous
  * when its answer is already known. While Redis answers, the call is already relayed to
  * its instance behind a gate (CallTarget.gate: the instance cannot run it before it is
- * admitted) when QuotaAdmission.relayWhileAdmitting allows it and an instance holds the model.
+ * admitted) when QuotaAdmission.admitRelaying allows it and an instance holds the model.
  * ModelReady answers "not ready" itself when no instance serves the model, as Triton
  * answers for a model it does not have.
  *
@@ -161,9 +161,9 @@ export function modelRouting(options: FrontDoorOptions, path: string, stream: Se
           const batch = options.pool.maxBatchSize(model);
           inferences = batch > 0 && read.firstInputDim > 0 ? read.firstInputDim : 1;
         }
-        const relayEarly = inference && admission.relayWhileAdmitting(who.tenantId, who.quotas, model);
-        const admittedOrNot = inference ? admission.admit(who.tenantId, who.quotas, model, inferences, message.header()?.length ?? 0) : null;
-        if (admittedOrNot instanceof Promise && relayEarly) {
+        const admitting = inference ? admission.admitRelaying(who.tenantId, who.quotas, model, inferences, message.header()?.length ?? 0) : null;
+        const admittedOrNot = admitting?.admission ?? null;
+        if (admittedOrNot instanceof Promise && admitting?.relay === true) {
           // The instance is contacted while Redis answers; it gets the whole request only once admitted.
           const instance = options.router.tryRoute(read);
           if (!(instance instanceof TriageError)) return targetOf(instance, admittedOrNot.then(take));
