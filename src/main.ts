@@ -91,6 +91,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
       adminKey: generatedAdminKey ?? settings.adminKey,
       leaseTtlMs: settings.leaseTtlMs,
       redisDown: settings.quotaRedisDown,
+      quotaCreditMs: settings.quotaCreditMs,
       keyCacheTtlMs: settings.keyCacheTtlMs,
       usageFlushMs: settings.usageFlushMs,
       processId: `${hostname()}:${process.pid}:${randomText(6)}`,

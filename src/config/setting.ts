@@ -102,15 +102,15 @@ export function listSetting(flag: string, env: string, description: string): Set
   };
 }
 
-export function durationSetting(flag: string, env: string, defaultValue: number, description: string, minMs = 1): Setting<number> {
+export function durationSetting(flag: string, env: string, defaultValue: number, description: string, minMs = 1, maxMs = 86_400_000): Setting<number> {
   return {
     flag, env, description, defaultValue, defaultText: `${defaultValue} ms`, repeatable: false,
     parse: (raw, source) => {
       const value = single(raw);
       const match = /^([0-9]+)\s*(ms|s)?$/.exec(value.trim());
       const ms = match === null ? NaN : Number(match[1]) * (match[2] === 's' ? 1000 : 1);
-      if (!Number.isSafeInteger(ms) || ms < minMs || ms > 86_400_000) {
-        throw invalid(source, `must be a duration from ${minMs} ms to 24 h, in milliseconds or with a unit (e.g. 1500, 1500ms, 2s)`, value);
+      if (!Number.isSafeInteger(ms) || ms < minMs || ms > maxMs) {
+        throw invalid(source, `must be a duration from ${minMs} ms to ${maxMs === 86_400_000 ? '24 h' : `${maxMs} ms`}, in milliseconds or with a unit (e.g. 1500, 1500ms, 2s)`, value);
       }
       return ms;
     },

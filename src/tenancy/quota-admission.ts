@@ -3,6 +3,7 @@ import type { Logger } from '../observability/logger';
 import type { RedisClient } from '../redis/redis-client';
 import type { RedisKeys } from '../redis/redis-keys';
 import { pipelinesBySlot } from '../redis/slot-batches';
+import { AdmissionCredits } from './admission-credits';
 import { defineTenancyScripts, type TenancyScripts } from './lua-scripts';
 import { calendarPeriods, checksFor, type QuotaCheck } from './quota-checks';
 import type { TenantQuotas } from './quota-config';
@@ -24,6 +25,12 @@ export interface QuotaAdmissionOptions {
   readonly processId: string;
   readonly logger: Logger;
   readonly nowMs?: () => number;
+  /**
+   * How long a credit of admissions taken in advance may be spent (AdmissionCredits): while
+   * a busy tenant is far from its limits, its requests are admitted without a round trip.
+   * 0 or absent: every request goes to Redis.
+   */
+  readonly creditMs?: number;
 }
 
 /** An admitted request. `release` frees its concurrency leases; call it exactly once, when the call ends. */
@@ -75,10 +82,24 @@ export class QuotaAdmission {
   private renewTimer: NodeJS.Timeout | null = null;
   private lastDownLogMs = 0;
   private readonly nowMs: () => number;
+  private readonly credits: AdmissionCredits;
 
   constructor(private readonly redis: RedisClient, private readonly keys: RedisKeys, private readonly options: QuotaAdmissionOptions) {
     this.scripts = defineTenancyScripts(redis);
     this.nowMs = options.nowMs ?? Date.now;
+    this.credits = new AdmissionCredits({
+      creditMs: options.creditMs ?? 0,
+      leaseTtlMs: options.leaseTtlMs,
+      processId: options.processId,
+      nowMs: this.nowMs,
+      credit: (keys, args) => this.scripts.credit(keys, args),
+      hold: (key, member) => this.hold(key, member),
+      release: (keys, member) => this.releaseLeases(keys, member),
+      refusedLately: (checks) => {
+        const refusedAt = this.lastRefusalMs.get(checks);
+        return refusedAt !== undefined && this.nowMs() - refusedAt < REFUSAL_MEMORY_MS;
+      },
+    });
   }
 
   start(): void {
@@ -89,6 +110,7 @@ export class QuotaAdmission {
   stop(): void {
     if (this.renewTimer !== null) clearInterval(this.renewTimer);
     this.renewTimer = null;
+    this.credits.stop();
     this.flushReleases(false);
   }
 
@@ -130,6 +152,9 @@ export class QuotaAdmission {
         throw new QuotaRefusal(check.field, `request of ${inferences} inferences can never fit ${check.name} (burst ${Math.round(check.b / check.a)}): split it`, null, null, true);
       }
     }
+    // A busy tenant far from its limits: admitted from this process's credit, no round trip.
+    const credited = this.credits.take(checks, inferences);
+    if (credited !== null) return credited;
     return new Promise<Admission>((resolve, reject) => {
       const member = `${this.options.processId}:${++this.sequence}`;
       const batch = this.batches.get(checks);
@@ -207,7 +232,7 @@ export class QuotaAdmission {
         try {
           pending.resolve(this.outcome(reply.slice(index * 5, index * 5 + 5), checks, pending.member));
         } catch (error) {
-          this.lastRefusalMs.set(checks, this.nowMs());
+          this.refused(checks);
           pending.reject(error as Error);
         }
       }),
@@ -215,11 +240,17 @@ export class QuotaAdmission {
         try {
           pending.resolve(this.whenRedisDown(error, checks));
         } catch (refusal) {
-          this.lastRefusalMs.set(checks, this.nowMs());
+          this.refused(checks);
           pending.reject(refusal as Error);
         }
       }),
     );
+  }
+
+  /** A request with these checks was refused: remembered a while, and this process's credit for them given back. */
+  private refused(checks: readonly QuotaCheck[]): void {
+    this.lastRefusalMs.set(checks, this.nowMs());
+    this.credits.forget(checks);
   }
 
   private outcome(reply: number[], checks: readonly QuotaCheck[], member: string): Admission {

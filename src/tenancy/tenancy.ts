@@ -16,6 +16,8 @@ export interface TenancyOptions {
   readonly adminKey: string;
   readonly leaseTtlMs: number;
   readonly redisDown: RedisDownPolicy;
+  /** --quota-credit: how long a credit of admissions taken in advance may be spent (0: none). */
+  readonly quotaCreditMs?: number;
   readonly keyCacheTtlMs: number;
   readonly usageFlushMs: number;
   /** Unique per process (lease members). */
@@ -66,7 +68,7 @@ export async function startTenancy(options: TenancyOptions, rootLogger: Logger):
   const bus = new InvalidationBus(redis, subscriber, { channel: keys.invalidation(), versionKey: keys.invalidationVersion(), checkIntervalMs: 250 }, logger);
   const authenticator = new Authenticator(store, { adminKey: options.adminKey, cacheTtlMs: options.keyCacheTtlMs });
   await bus.start((message) => authenticator.invalidate(message), () => authenticator.clear());
-  const admission = new QuotaAdmission(redis, keys, { leaseTtlMs: options.leaseTtlMs, redisDown: options.redisDown, processId: options.processId, logger });
+  const admission = new QuotaAdmission(redis, keys, { leaseTtlMs: options.leaseTtlMs, redisDown: options.redisDown, processId: options.processId, logger, creditMs: options.quotaCreditMs ?? 0 });
   const meter = new UsageMeter(redis, keys, options.usageFlushMs, logger);
   admission.start();
   meter.start();

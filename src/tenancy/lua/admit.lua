@@ -24,20 +24,9 @@
       retry_after_ms is -1 for a budget (no retry helps before the period ends).
   Times come from Redis (TIME), so proxies with skewed clocks agree.
 ]]
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-local lease_ttl = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
-
-local kind, a, b, ttl, quantity = {}, {}, {}, {}, {}
+-- now, lease_ttl, n and the checks (kind, a, b, ttl, quantity) come from read-checks.lua.
 local first_lease = nil
 for i = 1, n do
-  local base = 3 + (i - 1) * 5
-  kind[i] = ARGV[base]
-  a[i] = tonumber(ARGV[base + 1])
-  b[i] = tonumber(ARGV[base + 2])
-  ttl[i] = tonumber(ARGV[base + 3])
-  quantity[i] = tonumber(ARGV[base + 4])
   if kind[i] == 'c' and first_lease == nil then first_lease = i end
 end
 

@@ -1,0 +1,280 @@
+import type { Admission } from './quota-admission';
+import type { QuotaCheck } from './quota-checks';
+import type { RateFigures } from './quota-refusal';
+
+export interface AdmissionCreditsOptions {
+  /** How long a credit's units may be spent after Redis granted them; 0 turns credits off. */
+  readonly creditMs: number;
+  readonly leaseTtlMs: number;
+  /** Unique per process: slot members are `<processId>:s<n>`. */
+  readonly processId: string;
+  readonly nowMs: () => number;
+  /** Runs lua/credit.lua. */
+  credit(keys: readonly string[], args: readonly (string | number)[]): Promise<number[]>;
+  /** Keeps a slot's lease renewed while the process holds it. */
+  hold(leaseKey: string, member: string): void;
+  /** Gives a slot back (its lease removed in Redis soon, its renewal stopped). */
+  release(leaseKeys: readonly string[], member: string): void;
+  /** Whether a request with these checks was refused lately (no credit is asked for then). */
+  refusedLately(checks: readonly QuotaCheck[]): boolean;
+}
+
+/** Fewest requests in one credit period before this process asks for credits. */
+const MIN_DEMAND = 8;
+/** After a denied or failed credit call, how many credit periods pass before the next. */
+const BACKOFF_PERIODS = 10;
+
+/** One tenant's (and model's) credit in this process. */
+interface Pool {
+  readonly checks: readonly QuotaCheck[];
+  readonly leaseKeys: readonly string[];
+  /** Units of the current credit left; they may be spent until takenAtMs + creditMs. */
+  requests: number;
+  inferences: number;
+  granted: number;
+  takenAtMs: number;
+  rate: RateFigures | null;
+  /** Slots held (leases in Redis under this process's members); free ones are not in use by a call. */
+  readonly slots: Set<string>;
+  readonly freeSlots: string[];
+  /** Units of expired or replaced credits, given back with the next credit call. */
+  backRequests: number;
+  backInferences: number;
+  /** Demand in the current and the last credit period: requests, their inferences, most calls at once. */
+  windowStartMs: number;
+  windowRequests: number;
+  windowInferences: number;
+  lastRequests: number;
+  lastInferences: number;
+  busy: number;
+  peakBusy: number;
+  lastPeakBusy: number;
+  lastUseMs: number;
+  asking: boolean;
+  quietUntilMs: number;
+}
+
+/**
+ * Admission credits: while a tenant is far from every limit, a process busy with its
+ * requests takes admissions from Redis in advance (lua/credit.lua: at most half of what a
+ * rate's bucket holds, half of the free concurrency slots, a tenth of a budget's rest) and
+ * admits those requests itself, with no round trip on their way. A credit's units are spent
+ * within creditMs of the grant or given back; its slots are concurrency leases held (and
+ * renewed) under this process's members, so a crash frees them when they expire.
+ *
+ * Invariants: a request admitted from a credit consumed units Redis had granted, on every
+ * check, so no limit admits more across processes than it would request by request (a
+ * rate's burst may come up to creditMs later than it was granted); units not spent go back,
+ * so budgets count what ran. Near a limit Redis grants nothing and every request goes to
+ * Redis on its own, where refusals are exact.
+ */
+export class AdmissionCredits {
+  private readonly pools = new Map<readonly QuotaCheck[], Pool>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sequence = 0;
+
+  constructor(private readonly options: AdmissionCreditsOptions) {}
+
+  get enabled(): boolean {
+    return this.options.creditMs > 0;
+  }
+
+  /**
+   * Admits a request of `inferences` rows from this process's credit, or answers null (the
+   * request then goes to Redis). Either way it counts as demand, which may ask for a credit.
+   */
+  take(checks: readonly QuotaCheck[], inferences: number): Admission | null {
+    if (!this.enabled) return null;
+    const now = this.options.nowMs();
+    const pool = this.pools.get(checks) ?? this.newPool(checks, now);
+    this.noteDemand(pool, inferences, now);
+    if (pool.granted > 0 && now - pool.takenAtMs >= this.options.creditMs) this.expire(pool);
+    let admitted: Admission | null = null;
+    if (pool.requests >= 1 && pool.inferences >= inferences && (pool.leaseKeys.length === 0 || pool.freeSlots.length > 0)) {
+      pool.requests -= 1;
+      pool.inferences -= inferences;
+      admitted = this.admitted(pool);
+    }
+    if (this.wantsCredit(pool, now)) this.ask(pool);
+    return admitted;
+  }
+
+  /** Gives back every credit (units and free slots); calls in flight give their slots back as they end. */
+  stop(): void {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+    for (const pool of [...this.pools.values()]) this.retire(pool);
+  }
+
+  private newPool(checks: readonly QuotaCheck[], now: number): Pool {
+    const pool: Pool = {
+      checks,
+      leaseKeys: checks.filter((check) => check.kind === 'c').map((check) => check.key),
+      requests: 0, inferences: 0, granted: 0, takenAtMs: now, rate: null,
+      slots: new Set(), freeSlots: [],
+      backRequests: 0, backInferences: 0,
+      windowStartMs: now, windowRequests: 0, windowInferences: 0, lastRequests: 0, lastInferences: 0,
+      busy: 0, peakBusy: 0, lastPeakBusy: 0, lastUseMs: now,
+      asking: false, quietUntilMs: 0,
+    };
+    this.pools.set(checks, pool);
+    this.sweepTimer ??= setInterval(() => this.sweep(), Math.max(20, this.options.creditMs));
+    return pool;
+  }
+
+  private noteDemand(pool: Pool, inferences: number, now: number): void {
+    if (now - pool.windowStartMs >= this.options.creditMs) {
+      const periods = Math.floor((now - pool.windowStartMs) / this.options.creditMs);
+      // A period with no request between leaves no demand behind.
+      pool.lastRequests = periods === 1 ? pool.windowRequests : 0;
+      pool.lastInferences = periods === 1 ? pool.windowInferences : 0;
+      pool.lastPeakBusy = periods === 1 ? pool.peakBusy : 0;
+      pool.windowStartMs = now;
+      pool.windowRequests = 0;
+      pool.windowInferences = 0;
+      pool.peakBusy = pool.busy;
+    }
+    pool.windowRequests += 1;
+    pool.windowInferences += inferences;
+    pool.lastUseMs = now;
+  }
+
+  private admitted(pool: Pool): Admission {
+    const slot = pool.leaseKeys.length === 0 ? null : pool.freeSlots.pop() as string;
+    pool.busy += 1;
+    if (pool.busy > pool.peakBusy) pool.peakBusy = pool.busy;
+    let released = false;
+    return {
+      // The request rate's figures as Redis saw them at the grant.
+      rate: pool.rate,
+      release: () => {
+        if (released) return;
+        released = true;
+        pool.busy -= 1;
+        if (slot === null) return;
+        // A slot stays with the credit while the credit lasts; else it goes back at once.
+        if (pool.slots.has(slot) && pool.granted > 0 && this.pools.get(pool.checks) === pool) {
+          pool.freeSlots.push(slot);
+        } else {
+          pool.slots.delete(slot);
+          this.options.release(pool.leaseKeys, slot);
+        }
+      },
+    };
+  }
+
+  private wantsCredit(pool: Pool, now: number): boolean {
+    if (pool.asking || now < pool.quietUntilMs) return false;
+    if (Math.max(pool.windowRequests, pool.lastRequests) < MIN_DEMAND) return false;
+    if (this.options.refusedLately(pool.checks)) return false;
+    const short = pool.requests < Math.max(1, pool.granted / 2) || now - pool.takenAtMs >= this.options.creditMs / 2;
+    const slotsShort = pool.leaseKeys.length > 0 && pool.freeSlots.length === 0;
+    return short || slotsShort;
+  }
+
+  /** Asks Redis for a credit sized to the last period's demand, giving back what is owed in the same call. */
+  private ask(pool: Pool): void {
+    const requests = Math.max(pool.windowRequests, pool.lastRequests);
+    const inferences = Math.max(pool.windowInferences, pool.lastInferences);
+    const askRequests = Math.ceil(requests * 1.5) + 2;
+    const askInferences = Math.ceil(askRequests * Math.max(1, inferences / Math.max(1, requests)));
+    const wantSlots = Math.max(pool.peakBusy, pool.lastPeakBusy) + 2;
+    const newSlots: string[] = [];
+    if (pool.leaseKeys.length > 0) {
+      for (let n = pool.slots.size; n < wantSlots; n++) newSlots.push(`${this.options.processId}:s${++this.sequence}`);
+    }
+    pool.asking = true;
+    const sent = this.send(pool, askRequests, askInferences, pool.slots.size === 0 ? 1 : 0, newSlots);
+    sent.then((reply) => {
+      pool.asking = false;
+      const [grantedRequests = 0, grantedInferences = 0, grantedSlots = 0, limit = -1, remaining = -1, resetMs = -1] = reply;
+      if (grantedRequests < 1) {
+        pool.quietUntilMs = this.options.nowMs() + BACKOFF_PERIODS * this.options.creditMs;
+        return;
+      }
+      const live = this.pools.get(pool.checks) === pool;
+      for (const slot of newSlots.slice(0, grantedSlots)) {
+        for (const key of pool.leaseKeys) this.options.hold(key, slot);
+        if (live) {
+          pool.slots.add(slot);
+          pool.freeSlots.push(slot);
+        } else {
+          this.options.release(pool.leaseKeys, slot);
+        }
+      }
+      // The units of the credit before go back; the new one replaces it.
+      pool.backRequests += pool.requests;
+      pool.backInferences += pool.inferences;
+      pool.requests = grantedRequests;
+      pool.inferences = grantedInferences;
+      pool.granted = grantedRequests;
+      pool.takenAtMs = this.options.nowMs();
+      pool.rate = limit >= 0 ? { limit, remaining, resetMs } : null;
+      if (!live) {
+        // Retired while the call was on its way: the new units go straight back.
+        this.expire(pool);
+        this.send(pool, 0, 0, 0, []).catch(() => undefined);
+      }
+    }, () => {
+      pool.asking = false;
+      pool.quietUntilMs = this.options.nowMs() + BACKOFF_PERIODS * this.options.creditMs;
+    });
+  }
+
+  /** One credit call: gives back the pool's owed units, asks for more (possibly none). */
+  private send(pool: Pool, askRequests: number, askInferences: number, minSlots: number, newSlots: readonly string[]): Promise<number[]> {
+    const args: (string | number)[] = [this.options.leaseTtlMs, pool.checks.length];
+    for (const check of pool.checks) args.push(check.kind, check.a, check.b, check.ttlSeconds, check.quantity === 'inferences' ? -1 : check.quantity);
+    args.push(pool.backRequests, pool.backInferences, 0, askRequests, askInferences, minSlots, newSlots.length, ...newSlots);
+    pool.backRequests = 0;
+    pool.backInferences = 0;
+    try {
+      return this.options.credit(pool.checks.map((check) => check.key), args);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Forgets the credit of these checks (a request with them was just refused: the tenant is at
+   * a limit): its units and free slots go back, so none of them sits idle while requests are refused.
+   */
+  forget(checks: readonly QuotaCheck[]): void {
+    const pool = this.pools.get(checks);
+    if (pool !== undefined) this.retire(pool);
+  }
+
+  /** The current credit may no longer be spent: its units are owed back, its free slots go back now. */
+  private expire(pool: Pool): void {
+    pool.backRequests += pool.requests;
+    pool.backInferences += pool.inferences;
+    pool.requests = 0;
+    pool.inferences = 0;
+    pool.granted = 0;
+    for (const slot of pool.freeSlots) {
+      pool.slots.delete(slot);
+      this.options.release(pool.leaseKeys, slot);
+    }
+    pool.freeSlots.length = 0;
+  }
+
+  private sweep(): void {
+    const now = this.options.nowMs();
+    for (const pool of this.pools.values()) {
+      if (pool.granted > 0 && now - pool.takenAtMs >= this.options.creditMs) this.expire(pool);
+      if (now - pool.lastUseMs >= 2 * this.options.creditMs && !pool.asking) this.retire(pool);
+    }
+    if (this.pools.size === 0 && this.sweepTimer !== null) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = null;
+    }
+  }
+
+  /** Forgets an idle pool: its free slots go back now, busy ones when their calls end, its units in one call. */
+  private retire(pool: Pool): void {
+    this.pools.delete(pool.checks);
+    this.expire(pool);
+    pool.slots.clear();
+    if (pool.backRequests > 0 || pool.backInferences > 0) this.send(pool, 0, 0, 0, []).catch(() => undefined);
+  }
+}
