@@ -98,16 +98,12 @@ for r = 1, requests do
       if q < 0 then q = inferences end
       local key = KEYS[i]
       if kind[i] == 'g' then
-        redis.call('SET', key, string.format('%.3f', new_tats[i]), 'PX', math.ceil(new_tats[i] - now) + 1000)
+        set_tat(key, new_tats[i])
       elseif kind[i] == 'c' then
-        redis.call('ZADD', key, now + lease_ttl, member)
-        redis.call('PEXPIRE', key, lease_ttl * 2)
+        add_lease(key, member)
         lease_count[i] = lease_count[i] + 1
       elseif kind[i] == 'b' then
-        -- The counter's first increment of the period sets its expiry.
-        if redis.call('INCRBY', key, q) == q then
-          redis.call('EXPIRE', key, ttl[i])
-        end
+        spend_budget(i, key, q)
       end
     end
     if first_rate == nil then first_rate = {-1, -1, -1} end

@@ -47,9 +47,7 @@ for i = 1, n do
   if kind[i] == 'g' and q > 0 then
     local tat = tonumber(redis.call('GET', key) or '0')
     local new_tat = math.max(now, tat - q * a[i])
-    if tat > now then
-      redis.call('SET', key, string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now) + 1000)
-    end
+    if tat > now then set_tat(key, new_tat) end
   elseif kind[i] == 'b' and q > 0 then
     local used = tonumber(redis.call('GET', key) or '0')
     if used > 0 then redis.call('DECRBY', key, math.min(used, q)) end
@@ -98,22 +96,15 @@ for i = 1, n do
   local q = weight(i, granted_requests, granted_inferences)
   if kind[i] == 'g' then
     local new_tat = tats[i] + q * a[i]
-    if q > 0 then
-      redis.call('SET', key, string.format('%.3f', new_tat), 'PX', math.ceil(new_tat - now) + 1000)
-    end
+    if q > 0 then set_tat(key, new_tat) end
     if first_rate == nil then
       local limit = math.floor(b[i] / a[i] + 0.5)
       first_rate = {limit, math.max(0, math.floor((now + b[i] - new_tat) / a[i])), math.ceil(new_tat - now)}
     end
-  elseif kind[i] == 'c' and slots > 0 then
-    for s = 0, slots - 1 do
-      redis.call('ZADD', key, now + lease_ttl, ARGV[first_slot + s])
-    end
-    redis.call('PEXPIRE', key, lease_ttl * 2)
+  elseif kind[i] == 'c' then
+    for s = 0, slots - 1 do add_lease(key, ARGV[first_slot + s]) end
   elseif kind[i] == 'b' and q > 0 then
-    if redis.call('INCRBY', key, q) == q then
-      redis.call('EXPIRE', key, ttl[i])
-    end
+    spend_budget(i, key, q)
   end
 end
 
