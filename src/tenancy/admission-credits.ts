@@ -225,7 +225,7 @@ export class AdmissionCredits {
   private send(pool: Pool, askRequests: number, askInferences: number, minSlots: number, newSlots: readonly string[]): Promise<number[]> {
     const args: (string | number)[] = [this.options.leaseTtlMs, pool.checks.length];
     for (const check of pool.checks) args.push(check.kind, check.a, check.b, check.ttlSeconds, check.quantity === 'inferences' ? -1 : check.quantity);
-    args.push(pool.backRequests, pool.backInferences, 0, askRequests, askInferences, minSlots, newSlots.length, ...newSlots);
+    args.push(pool.backRequests, pool.backInferences, askRequests, askInferences, minSlots, newSlots.length, ...newSlots);
     pool.backRequests = 0;
     pool.backInferences = 0;
     try {

@@ -11,28 +11,26 @@
   ARGV[2]  number of checks N; then 5 values per check, as admit.lua
   then the give-back, applied before anything is granted:
     requests, inferences   units of an earlier credit not spent (rate debts and budget
-                           counters are reduced by them)
-    R, then R slot members to remove from every concurrency check's key
+                           counters are reduced by them; slots go back as any lease does)
   then the ask:
     requests, inferences   units wanted (inferences: the batch rows the requests will carry)
     min_slots              1 when the process holds no slot of this tenant: no grant without one
     S, then S new slot members (a slot is one concurrent call, held as a lease)
 
   Returns {requests, inferences, slots, limit, remaining, reset_ms}: what was granted (all
-  the units asked for or none, and the first `slots` members asked for), and the figures of the first rate check after the grant (limit -1 when there is none).
+  the units asked for or none, and the first `slots` members asked for), and the figures
+  of the first rate check after the grant (limit -1 when there is none).
   Times come from Redis (TIME), so proxies with skewed clocks agree.
 ]]
 -- now, lease_ttl, n and the checks (kind, a, b, ttl, quantity) come from read-checks.lua.
 local at = 3 + n * 5
 local back_requests = tonumber(ARGV[at])
 local back_inferences = tonumber(ARGV[at + 1])
-local releases = tonumber(ARGV[at + 2])
-at = at + 3
-local ask_requests = tonumber(ARGV[at + releases])
-local ask_inferences = tonumber(ARGV[at + releases + 1])
-local min_slots = tonumber(ARGV[at + releases + 2])
-local slots_asked = tonumber(ARGV[at + releases + 3])
-local first_slot = at + releases + 4
+local ask_requests = tonumber(ARGV[at + 2])
+local ask_inferences = tonumber(ARGV[at + 3])
+local min_slots = tonumber(ARGV[at + 4])
+local slots_asked = tonumber(ARGV[at + 5])
+local first_slot = at + 6
 
 -- What `units` requests carrying `rows` inferences weigh on check i.
 local function weight(i, units, rows)
@@ -51,12 +49,10 @@ for i = 1, n do
   elseif kind[i] == 'b' and q > 0 then
     local used = tonumber(redis.call('GET', key) or '0')
     if used > 0 then redis.call('DECRBY', key, math.min(used, q)) end
-  elseif kind[i] == 'c' and releases > 0 then
-    redis.call('ZREM', key, unpack(ARGV, at, at + releases - 1))
   end
 end
 
--- The grant: the share of the ask every check can spare, all checks alike.
+-- The grant: the share of the ask each check can spare; all of it or nothing is granted.
 local share = 1
 local slots = slots_asked
 local first_rate = nil
