@@ -97,7 +97,7 @@ export const SERVE_SETTINGS = {
   quotaRedisDown: customSetting<RedisDownPolicy>('quota-redis-down', 'TRIAGE_QUOTA_REDIS_DOWN', { rate: 'open', concurrency: 'open', budget: 'closed' }, 'rate=open,concurrency=open,budget=closed',
     'What each kind of limit does while Redis is unreachable: open (admit) or closed (refuse with UNAVAILABLE).', parseRedisDownPolicy),
   quotaCreditMs: durationSetting('quota-credit', 'TRIAGE_QUOTA_CREDIT_MS', 100,
-    'While a busy tenant is far from every limit (half a rate\'s bucket, half its free slots, a tenth of a budget), each process takes its admissions from Redis in advance, in credits spent within this long or given back: no round trip per request. 0: every request is admitted by Redis on its own.', 0, 1000),
+    'While a busy tenant is far from every limit (half a rate\'s bucket, a tenth of a budget, half its free concurrency room), each process takes its admissions from Redis in advance, in credits spent within this long or given back: no round trip per request. 0: every request is admitted by Redis on its own.', 0, 1000),
   keyCacheTtlMs: durationSetting('key-cache-ttl', 'TRIAGE_KEY_CACHE_TTL_MS', 30_000, 'A cached API key is re-read after this long even without an invalidation message.', 100),
   usageFlushMs: durationSetting('usage-flush', 'TRIAGE_USAGE_FLUSH_MS', 1000, 'How often usage counts are added to Redis.', 50),
   stagingDir: customSetting<string>('staging-dir', 'TRIAGE_STAGING_DIR', '', '(--data-dir/staging)',

@@ -34,7 +34,10 @@ interface Pool {
   granted: number;
   takenAtMs: number;
   rate: RateFigures | null;
-  /** Slots held (leases in Redis under this process's members); free ones are not in use by a call. */
+  /**
+   * Slots the pool holds (leases in Redis under this process's members, renewed); free ones
+   * are in use by no call. A busy slot no longer in `slots` goes back when its call ends.
+   */
   readonly slots: Set<string>;
   readonly freeSlots: string[];
   /** Units of expired or replaced credits, given back with the next credit call. */
@@ -57,19 +60,24 @@ interface Pool {
 /**
  * Admission credits: while a tenant is far from every limit, a process busy with its
  * requests takes admissions from Redis in advance (lua/credit.lua: at most half of what a
- * rate's bucket holds, half of the free concurrency slots, a tenth of a budget's rest) and
- * admits those requests itself, with no round trip on their way. A credit's units are spent
- * within creditMs of the grant or given back; its slots are concurrency leases held (and
- * renewed) under this process's members, so a crash frees them when they expire.
+ * rate's bucket holds and a tenth of a budget's rest; idle concurrency slots up to half the
+ * tenant's free room, none when less than a quarter of the limit is free) and admits those
+ * requests itself, with no round trip on their way. A credit's units are spent within
+ * creditMs of the call that took them, or given back; its slots are concurrency leases
+ * held (and renewed) under this process's members, so a crash frees them when they expire.
  *
  * Invariants: a request admitted from a credit consumed units Redis had granted, on every
- * check, so no limit admits more across processes than it would request by request (a
- * rate's burst may come up to creditMs later than it was granted); units not spent go back,
- * so budgets count what ran. Near a limit Redis grants nothing and every request goes to
- * Redis on its own, where refusals are exact.
+ * check, and holds a slot Redis counts, so no limit admits more across processes than it
+ * would request by request (a rate's units may be spent up to creditMs after they were
+ * taken); units not spent go back, so budgets count what ran. Idle slots are re-weighed at
+ * every credit call and given back when the credit lapses, when a request of the tenant
+ * goes to Redis on its own, and when one is refused. Near a limit Redis grants nothing and
+ * every request goes to Redis on its own, where refusals are exact.
  */
 export class AdmissionCredits {
   private readonly pools = new Map<readonly QuotaCheck[], Pool>();
+  /** Credit calls awaiting their reply (stop waits for them). */
+  private readonly calls = new Set<Promise<unknown>>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private sequence = 0;
 
@@ -94,15 +102,28 @@ export class AdmissionCredits {
       pool.requests -= 1;
       pool.inferences -= inferences;
       admitted = this.admitted(pool);
+    } else {
+      // This request goes to Redis on its own: the idle slots go back in that same call, first.
+      this.releaseFreeSlots(pool, 0);
     }
     if (this.wantsCredit(pool, now)) this.ask(pool);
     return admitted;
   }
 
-  /** Gives back every credit (units and free slots); calls in flight give their slots back as they end. */
-  stop(): void {
+  /**
+   * Forgets the credit of these checks (a request with them was just refused: the tenant is at
+   * a limit): its units and free slots go back, so none of them sits idle while requests are refused.
+   */
+  forget(checks: readonly QuotaCheck[]): void {
+    const pool = this.pools.get(checks);
+    if (pool !== undefined) this.retire(pool);
+  }
+
+  /** Waits for the credit calls on their way, then gives back every credit (units and free slots); calls in flight give their slots back as they end. */
+  async stop(): Promise<void> {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
+    await Promise.allSettled([...this.calls]);
     for (const pool of [...this.pools.values()]) this.retire(pool);
   }
 
@@ -152,13 +173,8 @@ export class AdmissionCredits {
         released = true;
         pool.busy -= 1;
         if (slot === null) return;
-        // A slot stays with the credit while the credit lasts; else it goes back at once.
-        if (pool.slots.has(slot) && pool.granted > 0 && this.pools.get(pool.checks) === pool) {
-          pool.freeSlots.push(slot);
-        } else {
-          pool.slots.delete(slot);
-          this.options.release(pool.leaseKeys, slot);
-        }
+        if (pool.slots.has(slot) && this.pools.get(pool.checks) === pool) pool.freeSlots.push(slot);
+        else this.options.release(pool.leaseKeys, slot);
       },
     };
   }
@@ -178,29 +194,31 @@ export class AdmissionCredits {
     const inferences = Math.max(pool.windowInferences, pool.lastInferences);
     const askRequests = Math.ceil(requests * 1.5) + 2;
     const askInferences = Math.ceil(askRequests * Math.max(1, inferences / Math.max(1, requests)));
-    const wantSlots = Math.max(pool.peakBusy, pool.lastPeakBusy) + 2;
+    const leased = pool.leaseKeys.length > 0;
+    // Free slots wanted: the most calls at once lately, plus two, less those running now.
+    const wantFree = Math.max(1, Math.max(pool.peakBusy, pool.lastPeakBusy) + 2 - pool.busy);
+    const idle = pool.freeSlots.length;
     const newSlots: string[] = [];
-    if (pool.leaseKeys.length > 0) {
-      for (let n = pool.slots.size; n < wantSlots; n++) newSlots.push(`${this.options.processId}:s${++this.sequence}`);
+    if (leased) {
+      for (let n = idle; n < wantFree; n++) newSlots.push(`${this.options.processId}:s${++this.sequence}`);
     }
     pool.asking = true;
-    const sent = this.send(pool, askRequests, askInferences, pool.slots.size === 0 ? 1 : 0, newSlots);
-    sent.then((reply) => {
+    const sentAtMs = this.options.nowMs();
+    const call = this.send(pool, askRequests, askInferences, leased ? 1 : 0, idle, newSlots);
+    this.calls.add(call);
+    call.then((reply) => {
       pool.asking = false;
-      const [grantedRequests = 0, grantedInferences = 0, grantedSlots = 0, limit = -1, remaining = -1, resetMs = -1] = reply;
+      const [grantedRequests = 0, grantedInferences = 0, grantedSlots = 0, keep = 0, limit = -1, remaining = -1, resetMs = -1] = reply;
+      const live = this.pools.get(pool.checks) === pool;
+      for (const slot of newSlots.slice(0, grantedSlots)) {
+        this.holdSlot(pool, slot);
+        pool.freeSlots.push(slot);
+      }
+      // Of the slots idle when the call went, the process keeps what Redis allowed (fewer when calls took some since).
+      this.releaseFreeSlots(pool, keep + grantedSlots);
       if (grantedRequests < 1) {
         pool.quietUntilMs = this.options.nowMs() + BACKOFF_PERIODS * this.options.creditMs;
         return;
-      }
-      const live = this.pools.get(pool.checks) === pool;
-      for (const slot of newSlots.slice(0, grantedSlots)) {
-        for (const key of pool.leaseKeys) this.options.hold(key, slot);
-        if (live) {
-          pool.slots.add(slot);
-          pool.freeSlots.push(slot);
-        } else {
-          this.options.release(pool.leaseKeys, slot);
-        }
       }
       // The units of the credit before go back; the new one replaces it.
       pool.backRequests += pool.requests;
@@ -208,24 +226,26 @@ export class AdmissionCredits {
       pool.requests = grantedRequests;
       pool.inferences = grantedInferences;
       pool.granted = grantedRequests;
-      pool.takenAtMs = this.options.nowMs();
+      pool.takenAtMs = sentAtMs;
       pool.rate = limit >= 0 ? { limit, remaining, resetMs } : null;
       if (!live) {
-        // Retired while the call was on its way: the new units go straight back.
+        // Retired while the call was on its way: all of it goes straight back.
         this.expire(pool);
-        this.send(pool, 0, 0, 0, []).catch(() => undefined);
+        this.send(pool, 0, 0, 0, 0, []).catch(() => undefined);
       }
     }, () => {
+      // Unknown whether Redis ran it: the units given back in it are not given again (a
+      // budget may count them, never the reverse), the slots asked for expire unrenewed.
       pool.asking = false;
       pool.quietUntilMs = this.options.nowMs() + BACKOFF_PERIODS * this.options.creditMs;
-    });
+    }).finally(() => this.calls.delete(call));
   }
 
   /** One credit call: gives back the pool's owed units, asks for more (possibly none). */
-  private send(pool: Pool, askRequests: number, askInferences: number, minSlots: number, newSlots: readonly string[]): Promise<number[]> {
+  private send(pool: Pool, askRequests: number, askInferences: number, minSlots: number, idle: number, newSlots: readonly string[]): Promise<number[]> {
     const args: (string | number)[] = [this.options.leaseTtlMs, pool.checks.length];
     for (const check of pool.checks) args.push(check.kind, check.a, check.b, check.ttlSeconds, check.quantity === 'inferences' ? -1 : check.quantity);
-    args.push(pool.backRequests, pool.backInferences, askRequests, askInferences, minSlots, newSlots.length, ...newSlots);
+    args.push(pool.backRequests, pool.backInferences, askRequests, askInferences, minSlots, idle, newSlots.length, ...newSlots);
     pool.backRequests = 0;
     pool.backInferences = 0;
     try {
@@ -235,27 +255,30 @@ export class AdmissionCredits {
     }
   }
 
-  /**
-   * Forgets the credit of these checks (a request with them was just refused: the tenant is at
-   * a limit): its units and free slots go back, so none of them sits idle while requests are refused.
-   */
-  forget(checks: readonly QuotaCheck[]): void {
-    const pool = this.pools.get(checks);
-    if (pool !== undefined) this.retire(pool);
+  /** A slot Redis granted: renewed while held; a retired pool gives it back at once. */
+  private holdSlot(pool: Pool, slot: string): void {
+    for (const key of pool.leaseKeys) this.options.hold(key, slot);
+    pool.slots.add(slot);
   }
 
-  /** The current credit may no longer be spent: its units are owed back, its free slots go back now. */
+  /** Gives back free slots beyond `keep` (their leases removed with the tenant's next script call, or within 2 ms). */
+  private releaseFreeSlots(pool: Pool, keep: number): void {
+    while (pool.freeSlots.length > keep) {
+      const slot = pool.freeSlots.pop() as string;
+      pool.slots.delete(slot);
+      this.options.release(pool.leaseKeys, slot);
+    }
+  }
+
+  /** The current credit may no longer be spent: its units are owed back, its free slots go back now, its busy ones when their calls end. */
   private expire(pool: Pool): void {
     pool.backRequests += pool.requests;
     pool.backInferences += pool.inferences;
     pool.requests = 0;
     pool.inferences = 0;
     pool.granted = 0;
-    for (const slot of pool.freeSlots) {
-      pool.slots.delete(slot);
-      this.options.release(pool.leaseKeys, slot);
-    }
-    pool.freeSlots.length = 0;
+    this.releaseFreeSlots(pool, 0);
+    pool.slots.clear();
   }
 
   private sweep(): void {
@@ -274,7 +297,6 @@ export class AdmissionCredits {
   private retire(pool: Pool): void {
     this.pools.delete(pool.checks);
     this.expire(pool);
-    pool.slots.clear();
-    if (pool.backRequests > 0 || pool.backInferences > 0) this.send(pool, 0, 0, 0, []).catch(() => undefined);
+    if (pool.backRequests > 0 || pool.backInferences > 0) this.send(pool, 0, 0, 0, 0, []).catch(() => undefined);
   }
 }

@@ -107,10 +107,11 @@ export class QuotaAdmission {
     this.renewTimer = setInterval(() => this.renew(), every);
   }
 
-  stop(): void {
+  /** Stops renewing; gives back credits (once their calls on the way land) and every finished call's slot. */
+  async stop(): Promise<void> {
     if (this.renewTimer !== null) clearInterval(this.renewTimer);
     this.renewTimer = null;
-    this.credits.stop();
+    await this.credits.stop();
     this.flushReleases(false);
   }
 

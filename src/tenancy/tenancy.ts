@@ -86,7 +86,7 @@ export async function startTenancy(options: TenancyOptions, rootLogger: Logger):
     keys,
     async stop() {
       bus.stop();
-      admission.stop();
+      await admission.stop();
       await meter.stop();
       await Promise.all([closeRedisClient(subscriber), closeRedisClient(redis)]);
     },

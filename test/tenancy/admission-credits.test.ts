@@ -37,8 +37,7 @@ describe('tenancy: admission credits (a busy tenant far from its limits is admit
     watcher = new Redis(url);
   });
   after(async () => {
-    for (const admission of admissions) admission.stop();
-    await sleep(50);
+    await Promise.all(admissions.map((admission) => admission.stop()));
     await closeRedisClient(redis);
     watcher.disconnect();
   });
@@ -160,29 +159,74 @@ describe('tenancy: admission credits (a busy tenant far from its limits is admit
     assert.ok(await admitOrRefused(admission, tenant, quotas) !== null, 'admitted again once the calls ended');
   });
 
-  it('two processes on one tenant near its rate: together they admit no more than the burst and the rate allow', async () => {
+  it('two processes on one tenant, credits granted until its rate comes near: together they admit no more than the burst and the rate allow, and reach it', async () => {
     const first = setup();
     const second = setup(CREDIT_MS, first.keys);
     const tenant = first.tenant;
-    // 200/s with burst 20, offered about 800/s by each process for 1 s: at most 20 + 200 (+ what 1 s of skew allows).
-    const quotas = parseTenantQuotas({ requests_per_second: 200, burst: 20 });
+    // 200/s with burst 2000, each process offering about 500/s or more for 2.5 s: credits
+    // while the bucket is far from empty, then request by request.
+    const quotas = parseTenantQuotas({ requests_per_second: 200, burst: 2000 });
     let admitted = 0;
-    const offer = async (admission: QuotaAdmission): Promise<void> => {
-      const endMs = Date.now() + 1000;
-      while (Date.now() < endMs) {
-        const ticket = await admitOrRefused(admission, tenant, quotas);
-        if (ticket !== null) {
+    let fromCredit = 0;
+    const offer = async (admission: QuotaAdmission, untilMs: number): Promise<void> => {
+      while (Date.now() < untilMs) {
+        try {
+          const ticket = admission.admit(tenant, quotas, 'simple', 1, 10);
+          if (!(ticket instanceof Promise)) fromCredit += 1;
+          (await ticket).release();
           admitted += 1;
-          ticket.release();
+        } catch (error) {
+          if (!(error instanceof QuotaRefusal)) throw error;
         }
         await sleep(1);
       }
     };
-    const startedMs = Date.now();
-    await Promise.all([offer(first.admission), offer(second.admission)]);
-    const seconds = (Date.now() - startedMs) / 1000;
-    assert.ok(admitted <= 20 + Math.ceil(200 * (seconds + 0.01)), `admitted ${admitted} in ${seconds.toFixed(2)} s`);
-    assert.ok(admitted >= 200 * 0.9, `the limit is reached, not starved by credits held elsewhere: ${admitted}`);
+    const startedMs = await redisNowMs();
+    const untilMs = Date.now() + 2500;
+    await Promise.all([offer(first.admission, untilMs), offer(second.admission, untilMs)]);
+    const seconds = ((await redisNowMs()) - startedMs) / 1000;
+    assert.ok(fromCredit >= 500, `admitted from credits: ${fromCredit}`);
+    assert.ok(admitted <= 2000 + Math.ceil(200 * (seconds + CREDIT_MS / 1000)), `admitted ${admitted} in ${seconds.toFixed(2)} s: at most burst + rate x (time + one credit period)`);
+    assert.ok(admitted >= (2000 + 200 * seconds) * 0.9, `the limit is reached, not starved by credits held elsewhere: ${admitted} in ${seconds.toFixed(2)} s`);
+  });
+
+  it('two processes on one tenant near max_concurrent: a busy process gives its idle slots back, so the other reaches the limit (and Redis never holds more)', async () => {
+    const first = setup();
+    const second = setup(CREDIT_MS, first.keys);
+    const tenant = first.tenant;
+    const quotas = parseTenantQuotas({ max_concurrent: 20 });
+    const leaseKey = `${first.keys.admission(tenant, null)}:conc`;
+    // The first process is busy with one call at a time, on its credit (holding idle slots).
+    let busy = true;
+    let firstAdmitted = 0;
+    const steady = (async () => {
+      while (busy) {
+        const ticket = await admitOrRefused(first.admission, tenant, quotas);
+        if (ticket !== null) {
+          firstAdmitted += 1;
+          await sleep(1);
+          ticket.release();
+        }
+        await sleep(1);
+      }
+    })();
+    await sleep(300);
+    // The second opens calls and holds them, retrying a refusal, for up to 1 s.
+    const held: Admission[] = [];
+    let most = 0;
+    const untilMs = Date.now() + 1000;
+    while (held.length < 19 && Date.now() < untilMs) {
+      const ticket = await admitOrRefused(second.admission, tenant, quotas);
+      if (ticket === null) await sleep(5);
+      else held.push(ticket);
+      most = Math.max(most, await watcher.zcard(leaseKey));
+    }
+    busy = false;
+    await steady;
+    for (const ticket of held) ticket.release();
+    assert.ok(firstAdmitted >= 50, `the first process kept working: ${firstAdmitted} calls`);
+    assert.equal(held.length, 19, 'the second process holds every slot but the one the first is using');
+    assert.ok(most <= 20, `slots in Redis at most: ${most}`);
   });
 
   it('with --quota-credit 0 every request is admitted by Redis on its own', async () => {
