@@ -214,8 +214,9 @@ export class AdmissionCredits {
         this.holdSlot(pool, slot);
         pool.freeSlots.push(slot);
       }
-      // Of the slots idle when the call went, the process keeps what Redis allowed (fewer when calls took some since).
-      this.releaseFreeSlots(pool, keep + grantedSlots);
+      // Of the slots idle when the call went, the process gives back those Redis did not let it
+      // keep (slots freed by calls since were counted as held there: re-weighed next call).
+      this.releaseFreeSlots(pool, Math.max(0, pool.freeSlots.length - Math.max(0, idle - keep)));
       if (grantedRequests < 1) {
         pool.quietUntilMs = this.options.nowMs() + BACKOFF_PERIODS * this.options.creditMs;
         return;
