@@ -177,6 +177,7 @@ export async function startTriage(settings: ServeSettings, rootLogger: Logger): 
     let chunkQueue: JobRunner['queue'] | null = null;
     const metrics = startMetrics({
       pool, registryStore: registry.store, redis: tenancy.redis, keys: tenancy.keys, jobQueue: () => chunkQueue, logger: rootLogger,
+      admissionCounts: () => tenancy.admission.counts(),
       tritonMetricsPorts: new Map<string, number>(embedded !== null && embedded.metricsPort !== null ? [[`127.0.0.1:${embedded.grpcPort}`, embedded.metricsPort]] : []),
     }, settings);
     started.push(() => metrics.stop());

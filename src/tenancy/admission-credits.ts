@@ -80,6 +80,9 @@ export class AdmissionCredits {
   private readonly calls = new Set<Promise<unknown>>();
   private sweepTimer: NodeJS.Timeout | null = null;
   private sequence = 0;
+  /** Requests admitted from credits, and credit calls sent, since the start (for metrics). */
+  admittedFromCredit = 0;
+  creditCalls = 0;
 
   constructor(private readonly options: AdmissionCreditsOptions) {}
 
@@ -101,6 +104,7 @@ export class AdmissionCredits {
     if (pool.requests >= 1 && pool.inferences >= inferences && (pool.leaseKeys.length === 0 || pool.freeSlots.length > 0)) {
       pool.requests -= 1;
       pool.inferences -= inferences;
+      this.admittedFromCredit += 1;
       admitted = this.admitted(pool);
     } else {
       // This request goes to Redis on its own: the idle slots go back in that same call, first.
@@ -249,6 +253,7 @@ export class AdmissionCredits {
     args.push(pool.backRequests, pool.backInferences, askRequests, askInferences, minSlots, idle, newSlots.length, ...newSlots);
     pool.backRequests = 0;
     pool.backInferences = 0;
+    this.creditCalls += 1;
     try {
       return this.options.credit(pool.checks.map((check) => check.key), args);
     } catch (error) {

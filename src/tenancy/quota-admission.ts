@@ -39,6 +39,18 @@ export interface Admission {
   release(): void;
 }
 
+/** Admissions and script calls of one process since it started (triage_quota_admissions_total, triage_quota_script_calls_total). */
+export interface AdmissionCounts {
+  /** Requests admitted in the process, from a credit. */
+  readonly fromCredit: number;
+  /** Requests admitted by the admission script, each decided on its own. */
+  readonly byRedis: number;
+  /** admit.lua calls (each decides one or more requests). */
+  readonly admitCalls: number;
+  /** credit.lua calls (asking for a credit and giving back what was not spent). */
+  readonly creditCalls: number;
+}
+
 /** How long after a refusal the tenant's calls (for that model) are admitted before an instance is contacted. */
 const REFUSAL_MEMORY_MS = 1000;
 /** Longest a finished call's concurrency slot waits to be given back in Redis. */
@@ -79,6 +91,8 @@ export class QuotaAdmission {
   private readonly releases = new Map<string, string[]>();
   private releaseTimer: NodeJS.Timeout | null = null;
   private sequence = 0;
+  private admittedByRedis = 0;
+  private admitCalls = 0;
   private renewTimer: NodeJS.Timeout | null = null;
   private lastDownLogMs = 0;
   private readonly nowMs: () => number;
@@ -105,6 +119,10 @@ export class QuotaAdmission {
   start(): void {
     const every = Math.max(100, Math.floor(this.options.leaseTtlMs / 3));
     this.renewTimer = setInterval(() => this.renew(), every);
+  }
+
+  counts(): AdmissionCounts {
+    return { fromCredit: this.credits.admittedFromCredit, byRedis: this.admittedByRedis, admitCalls: this.admitCalls, creditCalls: this.credits.creditCalls };
   }
 
   /** Stops renewing; gives back credits (once their calls on the way land) and every finished call's slot. */
@@ -222,6 +240,7 @@ export class QuotaAdmission {
       if (this.batches.has(checks)) this.sendBatch(checks);
     };
     let call: Promise<number[]>;
+    this.admitCalls += 1;
     try {
       call = this.scripts.admit(checks.map((check) => check.key), args);
     } catch (error) {
@@ -257,6 +276,7 @@ export class QuotaAdmission {
   private outcome(reply: number[], checks: readonly QuotaCheck[], member: string): Admission {
     const [index = 0, a = -1, b = -1, c = -1, d = -1] = reply;
     if (index === 0) {
+      this.admittedByRedis += 1;
       const leaseKeys = checks.filter((check) => check.kind === 'c').map((check) => check.key);
       for (const key of leaseKeys) this.hold(key, member);
       let released = false;

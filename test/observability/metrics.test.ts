@@ -104,6 +104,8 @@ describe('GET /metrics: Prometheus metrics of triage (embedded local-triton)', f
       const refused = { ...mine, protocol: 'grpc', rpc: 'ModelInfer', code: 'RESOURCE_EXHAUSTED' };
       const before = await scrape();
       assert.equal(total(before, METRIC.inferenceRequests, mine), 0, 'a new tenant has no calls yet');
+      const admissionsBefore = { redis: total(before, METRIC.quotaAdmissions, { path: 'redis' }), credit: total(before, METRIC.quotaAdmissions, { path: 'credit' }) };
+      const scriptCallsBefore = { admit: total(before, METRIC.quotaScriptCalls, { script: 'admit' }), credit: total(before, METRIC.quotaScriptCalls, { script: 'credit' }) };
       const durationBefore = { grpc: total(before, `${METRIC.inferenceDuration}_count`, { model: 'simple', protocol: 'grpc' }), http: total(before, `${METRIC.inferenceDuration}_count`, { model: 'simple', protocol: 'http' }) };
 
       for (let call = 0; call < N; call++) {
@@ -134,6 +136,11 @@ describe('GET /metrics: Prometheus metrics of triage (embedded local-triton)', f
       assert.equal(total(after, METRIC.quotaRejections, { limit: 'requests_per_second', tenant: tenant.id }), K);
       assert.equal(total(after, METRIC.quotaRejections, { tenant: tenant.id }), K, 'no other limit refused the tenant');
       assert.ok(total(after, `${METRIC.upstreamDuration}_count`, { model: 'simple', triton_instance: embeddedAddress }) >= N + M, 'admitted calls reached the instance');
+      // One call at a time, about one a second: each admitted or refused by a script call of its own, no credit.
+      assert.equal(total(after, METRIC.quotaAdmissions, { path: 'redis' }) - admissionsBefore.redis, N + M);
+      assert.equal(total(after, METRIC.quotaAdmissions, { path: 'credit' }) - admissionsBefore.credit, 0);
+      assert.equal(total(after, METRIC.quotaScriptCalls, { script: 'admit' }) - scriptCallsBefore.admit, N + M + K);
+      assert.equal(total(after, METRIC.quotaScriptCalls, { script: 'credit' }) - scriptCallsBefore.credit, 0);
       assert.ok(total(after, METRIC.inferenceReceivedBytes, { model: 'simple' }) > 0);
       assert.ok(total(after, METRIC.inferenceSentBytes, { model: 'simple' }) > 0);
     } finally {

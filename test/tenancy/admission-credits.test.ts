@@ -101,6 +101,11 @@ describe('tenancy: admission credits (a busy tenant far from its limits is admit
     assert.equal(admitted.length, 400);
     assert.ok(fromCredit >= 300, `admitted from the process's credit, with no round trip: ${fromCredit} of 400`);
     assert.ok(calls <= 50, `script calls for 400 requests: ${calls} (without credits: 400)`);
+    // The process's own counts (triage_quota_admissions_total, triage_quota_script_calls_total) agree.
+    const counts = admission.counts();
+    assert.equal(counts.fromCredit, fromCredit);
+    assert.equal(counts.fromCredit + counts.byRedis, 400);
+    assert.equal(counts.admitCalls + counts.creditCalls, calls, 'every script call Redis saw, counted');
     // Idle for two credit periods: the units not spent go back, the slots are given back.
     const scope = keys.admission(tenant, null);
     const budgetKey = `${scope}:req:d:${calendarPeriods(Date.now()).day}`;

@@ -11,6 +11,8 @@ export const METRIC = {
   inferenceReceivedBytes: 'triage_inference_received_bytes_total',
   inferenceSentBytes: 'triage_inference_sent_bytes_total',
   quotaRejections: 'triage_quota_rejections_total',
+  quotaAdmissions: 'triage_quota_admissions_total',
+  quotaScriptCalls: 'triage_quota_script_calls_total',
   instanceUp: 'triage_instance_up',
   instanceReady: 'triage_instance_ready',
   instanceInFlight: 'triage_instance_in_flight',

@@ -8,6 +8,8 @@ import { TritonMetricsScrape } from '../../triton/triton-metrics-scrape';
 import type { InferenceObserver } from '../inference-observer';
 import type { Logger } from '../logger';
 import { InferenceMetrics } from './inference-metrics';
+import type { AdmissionCounts } from '../../tenancy/quota-admission';
+import { registerAdmissionMetrics } from './admission-metrics';
 import { registerInstanceMetrics } from './instance-metrics';
 import { registerJobMetrics } from './job-metrics';
 import { JobQueueReader, type WaitingChunkQueue } from './job-queue-reader';
@@ -37,6 +39,8 @@ export interface MetricsDependencies {
   /** Instances whose Triton metrics are not on --triton-metrics-port: address -> port (the embedded local-triton's). */
   readonly tritonMetricsPorts: ReadonlyMap<string, number>;
   readonly logger: Logger;
+  /** This process's quota admissions and script calls (QuotaAdmission.counts). */
+  readonly admissionCounts: () => AdmissionCounts;
 }
 
 export interface MetricsSettings {
@@ -73,6 +77,7 @@ export function startMetrics(dependencies: MetricsDependencies, settings: Metric
   const registry = new Registry();
   const bounds = new LabelBounds({ tenantLimit: settings.metricsTenantLabelLimit, knowsModel: (model) => dependencies.pool.knows(model) });
   const observer = new InferenceMetrics(registry, bounds);
+  registerAdmissionMetrics(registry, dependencies.admissionCounts);
   registerInstanceMetrics(registry, dependencies.pool);
   const placements = registerModelStateMetrics(registry, { store: dependencies.registryStore, cacheMs: REDIS_FIGURES_CACHE_MS, timeoutMs: REDIS_READ_TIMEOUT_MS });
   const jobs = registerJobMetrics(registry, {
