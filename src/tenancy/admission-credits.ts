@@ -1,5 +1,5 @@
 import type { Admission } from './quota-admission';
-import type { QuotaCheck } from './quota-checks';
+import { checkArgs, leaseKeysOf, type QuotaCheck } from './quota-checks';
 import type { RateFigures } from './quota-refusal';
 
 export interface AdmissionCreditsOptions {
@@ -134,7 +134,7 @@ export class AdmissionCredits {
   private newPool(checks: readonly QuotaCheck[], now: number): Pool {
     const pool: Pool = {
       checks,
-      leaseKeys: checks.filter((check) => check.kind === 'c').map((check) => check.key),
+      leaseKeys: leaseKeysOf(checks),
       requests: 0, inferences: 0, granted: 0, takenAtMs: now, rate: null,
       slots: new Set(), freeSlots: [],
       backRequests: 0, backInferences: 0,
@@ -248,8 +248,7 @@ export class AdmissionCredits {
 
   /** One credit call: gives back the pool's owed units, asks for more (possibly none). */
   private send(pool: Pool, askRequests: number, askInferences: number, minSlots: number, idle: number, newSlots: readonly string[]): Promise<number[]> {
-    const args: (string | number)[] = [this.options.leaseTtlMs, pool.checks.length];
-    for (const check of pool.checks) args.push(check.kind, check.a, check.b, check.ttlSeconds, check.quantity === 'inferences' ? -1 : check.quantity);
+    const args = checkArgs(this.options.leaseTtlMs, pool.checks);
     args.push(pool.backRequests, pool.backInferences, askRequests, askInferences, minSlots, idle, newSlots.length, ...newSlots);
     pool.backRequests = 0;
     pool.backInferences = 0;

@@ -5,7 +5,7 @@ import type { RedisKeys } from '../redis/redis-keys';
 import { pipelinesBySlot } from '../redis/slot-batches';
 import { AdmissionCredits } from './admission-credits';
 import { defineTenancyScripts, type TenancyScripts } from './lua-scripts';
-import { calendarPeriods, checksFor, type QuotaCheck } from './quota-checks';
+import { calendarPeriods, checkArgs, checksFor, leaseKeysOf, type QuotaCheck } from './quota-checks';
 import type { TenantQuotas } from './quota-config';
 import { QuotaRefusal, type RateFigures } from './quota-refusal';
 
@@ -214,8 +214,7 @@ export class QuotaAdmission {
     const batch = this.batches.get(checks);
     if (batch === undefined || this.inFlight.has(checks)) return;
     this.batches.delete(checks);
-    const args: (string | number)[] = [this.options.leaseTtlMs, checks.length];
-    for (const check of checks) args.push(check.kind, check.a, check.b, check.ttlSeconds, check.quantity === 'inferences' ? -1 : check.quantity);
+    const args = checkArgs(this.options.leaseTtlMs, checks);
     // Finished calls of this tenant give back their slots in this same round trip.
     const leaseKey = checks.find((check) => check.kind === 'c')?.key;
     const piggyback = leaseKey === undefined ? undefined : this.releases.get(leaseKey);
@@ -277,7 +276,7 @@ export class QuotaAdmission {
     const [index = 0, a = -1, b = -1, c = -1, d = -1] = reply;
     if (index === 0) {
       this.admittedByRedis += 1;
-      const leaseKeys = checks.filter((check) => check.kind === 'c').map((check) => check.key);
+      const leaseKeys = leaseKeysOf(checks);
       for (const key of leaseKeys) this.hold(key, member);
       let released = false;
       return {

@@ -71,3 +71,15 @@ export function checksFor(limits: QuotaLimits, scope: string, subject: string, n
   budget('monthly_inferences', `inf:m:${month}`, 'inferences', 'month');
   return checks;
 }
+
+/** The opening of admit.lua's and credit.lua's ARGV (read by lua/read-checks.lua): the lease time to live, N, then 5 values per check. */
+export function checkArgs(leaseTtlMs: number, checks: readonly QuotaCheck[]): (string | number)[] {
+  const args: (string | number)[] = [leaseTtlMs, checks.length];
+  for (const check of checks) args.push(check.kind, check.a, check.b, check.ttlSeconds, check.quantity === 'inferences' ? -1 : check.quantity);
+  return args;
+}
+
+/** The keys of the concurrency checks (lease sorted sets), in check order. */
+export function leaseKeysOf(checks: readonly QuotaCheck[]): string[] {
+  return checks.filter((check) => check.kind === 'c').map((check) => check.key);
+}
